@@ -1,0 +1,1 @@
+"""allim bridge: Alertmanager webhooks to durable email and Discord notifications."""

@@ -1,0 +1,130 @@
+"""The exporter's HTTP app: landing page, /metrics from the snapshot, health endpoints, webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import html
+import platform
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import httpx
+from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from allim import __version__
+from exporter.config import ExporterConfig
+from exporter.scheduler import start_pollers
+from exporter.snapshot import HealthCollector, Snapshot
+from exporter.sources import Source, build_sources
+
+# The classic text format: what every Prometheus version reads.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+USER_AGENT = f"allim-exporter/{__version__}"
+
+
+@dataclass
+class ExporterState:
+    """What the routes share: the sources, their snapshot and the self-metrics registry."""
+
+    sources: dict[str, Source]
+    snapshot: Snapshot
+    registry: CollectorRegistry
+    webhook_requests: Counter
+    pollers: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def build_registry(snapshot: Snapshot) -> tuple[CollectorRegistry, Counter]:
+    """The exporter's own metrics: source health, build info, process figures, webhook requests."""
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(HealthCollector(snapshot))
+    ProcessCollector(registry=registry)
+    build = Gauge("allim_build_info", "allim version; always 1", ["version", "python_version"], registry=registry)
+    build.labels(__version__, platform.python_version()).set(1)
+    webhooks = Counter(
+        "allim_webhook_requests", "Webhook requests by source and HTTP status", ["source", "code"], registry=registry
+    )
+    return registry, webhooks
+
+
+async def metrics(request: Request) -> Response:
+    state: ExporterState = request.app.state.exporter
+    source_part = state.snapshot.source_body()
+    self_part = generate_latest(state.registry)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        # Two gzip members back to back form one valid gzip stream; the large part's compression is cached.
+        body = state.snapshot.source_body_gzip() + gzip.compress(self_part, compresslevel=1)
+        return Response(body, media_type=CONTENT_TYPE, headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(source_part + self_part, media_type=CONTENT_TYPE, headers={"Vary": "Accept-Encoding"})
+
+
+async def landing(request: Request) -> Response:
+    state: ExporterState = request.app.state.exporter
+    rows = "".join(
+        f"<tr><td>{html.escape(name)}</td><td>{'up' if s.up else ('down' if s.attempted else 'pending')}</td>"
+        f"<td>{s.source.config.interval:g}s</td></tr>"
+        for name, s in state.snapshot.states.items()
+    )
+    return HTMLResponse(
+        "<!doctype html><html><head><title>allim exporter</title></head><body>"
+        f"<h1>allim exporter</h1><p>version {html.escape(__version__)}</p>"
+        '<p><a href="metrics">Metrics</a> · <a href="healthz">Health</a> · <a href="readyz">Ready</a></p>'
+        f"<table><tr><th>source</th><th>state</th><th>interval</th></tr>{rows}</table></body></html>"
+    )
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok\n")
+
+
+async def readyz(request: Request) -> Response:
+    state: ExporterState = request.app.state.exporter
+    if state.snapshot.ready:
+        return PlainTextResponse("ready\n")
+    return PlainTextResponse("waiting for the first poll of every source\n", status_code=503)
+
+
+def create_app(
+    config: ExporterConfig,
+    *,
+    client: httpx.AsyncClient | None = None,
+    extra_routes: Callable[[ExporterState], list[BaseRoute]] | None = None,
+    start_polling: bool = True,
+) -> Starlette:
+    """The app; its lifespan owns the shared HTTP client and the pollers."""
+    own_client = client is None
+    http = client or httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
+    sources = build_sources(config.sources, http)
+    snapshot = Snapshot(sources)
+    registry, webhook_requests = build_registry(snapshot)
+    state = ExporterState({s.name: s for s in sources}, snapshot, registry, webhook_requests)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if start_polling:
+            state.pollers = start_pollers(sources, snapshot)
+        try:
+            yield
+        finally:
+            for task in state.pollers:
+                task.cancel()
+            await asyncio.gather(*state.pollers, return_exceptions=True)
+            if own_client:
+                await http.aclose()
+
+    routes: list[BaseRoute] = [
+        Route("/", landing),
+        Route("/metrics", metrics),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    if extra_routes is not None:
+        routes += extra_routes(state)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.exporter = state
+    return app

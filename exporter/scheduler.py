@@ -1,0 +1,61 @@
+"""Polls each source on its own interval with a timeout, and records the outcome in the snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import httpx
+
+from exporter.snapshot import Snapshot
+from exporter.sources.base import Source
+from exporter.sources.upstream import SourceError
+
+log = logging.getLogger("exporter.scheduler")
+
+
+async def poll_once(source: Source, snapshot: Snapshot) -> str | None:
+    """Collect once; publish on success. Returns None on success, else the failure reason."""
+    started = time.monotonic()
+    reason: str | None = None
+    message = ""
+    try:
+        families = await asyncio.wait_for(source.collect(), timeout=source.config.timeout)
+    except TimeoutError:
+        reason, message = "timeout", f"no answer within {source.config.timeout:g}s"
+    except SourceError as exc:
+        reason, message = exc.reason, str(exc)
+    except httpx.TimeoutException:
+        reason, message = "timeout", "upstream timed out"
+    except httpx.HTTPError as exc:
+        reason, message = "network", f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # a bug in one source must not stop its poller or touch the others
+        log.exception("poll crashed", extra={"source": source.name})
+        reason, message = "other", f"{type(exc).__name__}: {exc}"
+    duration = time.monotonic() - started
+    if reason is None:
+        await snapshot.publish(source.name, families)
+        snapshot.record_success(source.name, duration)
+        log.debug("poll ok", extra={"source": source.name, "duration": round(duration, 3)})
+        return None
+    snapshot.record_failure(source.name, duration, reason)
+    log.warning("poll failed", extra={"source": source.name, "reason": reason, "err": message})
+    return reason
+
+
+async def poll_forever(source: Source, snapshot: Snapshot) -> None:
+    """Poll at a fixed rate (start to start), never more often than the interval, until cancelled."""
+    interval = source.config.interval
+    next_start = time.monotonic()
+    while True:
+        await poll_once(source, snapshot)
+        next_start += interval
+        now = time.monotonic()
+        if next_start < now:  # a poll overran its slot: skip the missed slots instead of bursting
+            next_start = now + interval - ((now - next_start) % interval)
+        await asyncio.sleep(next_start - now)
+
+
+def start_pollers(sources: list[Source], snapshot: Snapshot) -> list[asyncio.Task[None]]:
+    return [asyncio.create_task(poll_forever(s, snapshot), name=f"poll-{s.name}") for s in sources]

@@ -1,0 +1,156 @@
+"""The last good metrics of every source, pre-rendered, plus each source's health.
+
+A scrape only reads memory: each source's families are rendered to exposition text when its poll
+finishes (in a worker thread), and `/metrics` joins those chunks with the small self-metrics block.
+Data older than the source's max age is dropped at scrape time and never served as fresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import itertools
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from prometheus_client import generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from exporter.sources.base import Source
+from exporter.sources.upstream import REASONS
+
+log = logging.getLogger("exporter.snapshot")
+
+
+class _Families:
+    """Adapts a list of families to the `collect()` interface generate_latest expects."""
+
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
+
+
+def render(families: Iterable[Metric]) -> bytes:
+    """Text exposition (format 0.0.4) of the given families."""
+    return generate_latest(_Families(families))  # type: ignore[arg-type]
+
+
+@dataclass
+class SourceState:
+    """Everything the snapshot knows about one source."""
+
+    source: Source
+    chunk: bytes = b""
+    chunk_seq: int = -1
+    expires_at: float = 0.0
+    attempted: bool = False
+    up: bool = False
+    last_success: float | None = None
+    duration: float | None = None
+    errors: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
+
+
+class Snapshot:
+    """Per-source rendered metrics and health; safe to read from the event loop at any time."""
+
+    def __init__(self, sources: Iterable[Source], clock: Callable[[], float] = time.time) -> None:
+        self.clock = clock
+        self.states = {source.name: SourceState(source) for source in sources}
+        self._seq = itertools.count()
+        self._body: bytes | None = None
+        self._body_gzip: bytes | None = None
+
+    # -- writers -------------------------------------------------------------------------
+    async def publish(self, name: str, families: list[Metric]) -> None:
+        """Render and store a source's families; a publish that finishes late never overwrites a newer one."""
+        seq = next(self._seq)
+        state = self.states[name]
+        interval = state.source.config.interval
+        for family in families:
+            family.documentation = f"{family.documentation} (cached, refreshed every {interval:g}s)"
+        chunk = await asyncio.to_thread(render, families)
+        if seq < state.chunk_seq:
+            return
+        state.chunk, state.chunk_seq = chunk, seq
+        self._body = None
+
+    def record_success(self, name: str, duration: float) -> None:
+        state = self.states[name]
+        now = self.clock()
+        state.attempted, state.up, state.last_success, state.duration = True, True, now, duration
+        state.expires_at = now + state.source.config.max_age
+
+    def record_failure(self, name: str, duration: float, reason: str) -> None:
+        state = self.states[name]
+        state.attempted, state.up, state.duration = True, False, duration
+        state.errors[reason] = state.errors.get(reason, 0) + 1
+
+    # -- readers -------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        """True once every source has finished its first poll, successful or not."""
+        return all(state.attempted for state in self.states.values())
+
+    def source_body(self) -> bytes:
+        """The joined chunks of all sources with unexpired data."""
+        now = self.clock()
+        for name, state in self.states.items():
+            if state.chunk and now >= state.expires_at:
+                log.warning("dropping stale data", extra={"source": name, "max_age": state.source.config.max_age})
+                state.chunk = b""
+                self._body = None
+        if self._body is None:
+            self._body = b"".join(state.chunk for state in self.states.values())
+            self._body_gzip = None
+        return self._body
+
+    def source_body_gzip(self) -> bytes:
+        """`source_body()` gzip-compressed, compressed once per change rather than once per scrape."""
+        body = self.source_body()
+        if self._body_gzip is None:
+            self._body_gzip = gzip.compress(body, compresslevel=1)
+        return self._body_gzip
+
+
+class HealthCollector:
+    """allim_source_* families, built fresh from the snapshot on each scrape (a few series per source)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterator[Metric]:
+        states = self.snapshot.states
+        up = GaugeMetricFamily("allim_source_up", "1 when the source's last poll succeeded", labels=["source"])
+        last = GaugeMetricFamily(
+            "allim_source_last_success_timestamp_seconds",
+            "Unix time of the source's last successful poll",
+            labels=["source"],
+        )
+        duration = GaugeMetricFamily(
+            "allim_source_poll_duration_seconds", "Duration of the source's last poll", labels=["source"]
+        )
+        errors = CounterMetricFamily(
+            "allim_source_errors", "Failed polls of the source by reason", labels=["source", "reason"]
+        )
+        remaining = GaugeMetricFamily(
+            "allim_upstream_rate_limit_remaining",
+            "Requests (or quota tokens) the upstream says are left in its current window",
+            labels=["source"],
+        )
+        for name, state in states.items():
+            up.add_metric([name], 1.0 if state.up else 0.0)
+            if state.last_success is not None:
+                last.add_metric([name], state.last_success)
+            if state.duration is not None:
+                duration.add_metric([name], state.duration)
+            for reason, count in state.errors.items():
+                errors.add_metric([name, reason], count)
+            gate = getattr(state.source, "gate", None)
+            if gate is not None and gate.remaining is not None:
+                remaining.add_metric([name], gate.remaining)
+        yield from (up, last, duration, errors, remaining)

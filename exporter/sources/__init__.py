@@ -1,0 +1,21 @@
+"""The sources the exporter knows: one module each, one entry in SOURCES."""
+
+from __future__ import annotations
+
+import httpx
+
+from exporter.sources.base import Source, SourceConfig, SourceKind
+from exporter.sources.host import HostSource, load_host_config
+from exporter.sources.upstream import SourceError
+
+SOURCES: dict[str, SourceKind] = {
+    "host": SourceKind("host", load_host_config, HostSource),
+}
+
+
+def build_sources(configs: dict[str, SourceConfig], client: httpx.AsyncClient) -> list[Source]:
+    """A source for every enabled config, in SOURCES order."""
+    return [SOURCES[name].build(configs[name], client) for name in SOURCES if configs[name].enabled]
+
+
+__all__ = ["SOURCES", "Source", "SourceConfig", "SourceError", "SourceKind", "build_sources"]
