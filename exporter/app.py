@@ -7,7 +7,7 @@ import contextlib
 import gzip
 import html
 import platform
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -21,7 +21,7 @@ from allim import __version__
 from exporter.config import ExporterConfig
 from exporter.scheduler import start_pollers
 from exporter.snapshot import HealthCollector, Snapshot
-from exporter.sources import Source, build_sources
+from exporter.sources import SOURCES, Source, build_sources
 
 # The classic text format: what every Prometheus version reads.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -93,7 +93,6 @@ def create_app(
     config: ExporterConfig,
     *,
     client: httpx.AsyncClient | None = None,
-    extra_routes: Callable[[ExporterState], list[BaseRoute]] | None = None,
     start_polling: bool = True,
 ) -> Starlette:
     """The app; its lifespan owns the shared HTTP client and the pollers."""
@@ -123,8 +122,9 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
-    if extra_routes is not None:
-        routes += extra_routes(state)
+    for kind in SOURCES.values():
+        if kind.routes is not None:
+            routes += kind.routes(state)
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.exporter = state
     return app

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import httpx
 from prometheus_client.metrics_core import Metric
+from starlette.routing import BaseRoute
 
 from allim.settings import Settings
 
@@ -52,3 +53,5 @@ class SourceKind:
     name: str
     load_config: Callable[[Settings], SourceConfig]
     build: Callable[[Any, httpx.AsyncClient], Source]
+    # Webhook endpoints on the exporter's server, built from the app's ExporterState (see exporter/webhooks.py).
+    routes: Callable[[Any], list[BaseRoute]] | None = None
