@@ -21,7 +21,10 @@ async def poll_once(source: Source, snapshot: Snapshot) -> str | None:
     reason: str | None = None
     message = ""
     try:
-        families = await asyncio.wait_for(source.collect(), timeout=source.config.timeout)
+        # asyncio.timeout, not wait_for: collect() runs in this task, so nothing (a webhook's publish) can run
+        # between its return and the publish below, which would otherwise supersede newer state with older.
+        async with asyncio.timeout(source.config.timeout):
+            families = await source.collect()
     except TimeoutError:
         reason, message = "timeout", f"no answer within {source.config.timeout:g}s"
     except SourceError as exc:

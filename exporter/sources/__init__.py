@@ -5,11 +5,14 @@ from __future__ import annotations
 import httpx
 
 from exporter.sources.base import Source, SourceConfig, SourceKind
+from exporter.sources.hetrixtools import HetrixToolsSource, load_hetrixtools_config
+from exporter.sources.hetrixtools_webhook import hetrixtools_routes
 from exporter.sources.host import HostSource, load_host_config
 from exporter.sources.upstream import SourceError
 
 SOURCES: dict[str, SourceKind] = {
     "host": SourceKind("host", load_host_config, HostSource),
+    "hetrixtools": SourceKind("hetrixtools", load_hetrixtools_config, HetrixToolsSource, routes=hetrixtools_routes),
 }
 
 
