@@ -21,6 +21,7 @@ from allim.secret import Secret
 from allim.settings import Settings
 from exporter.sources.base import SourceConfig, read_common
 from exporter.sources.sentry_api import (
+    Pages,
     SentryApi,
     fetch_error_stats,
     fetch_issues,
@@ -166,8 +167,7 @@ class SentrySource:
         new = await fetch_issues(self.api, f"firstSeen:-{window}", window, ids, "issues_new")
         slow = await fetch_slow_transactions(self.api, config.dataset, config.slow_query, window, ids)
         for listing, pages in (("issues_unresolved", unresolved), ("issues_new", new), ("events", slow)):
-            if pages.capped:
-                self.page_caps[listing] = self.page_caps.get(listing, 0.0) + 1
+            self._count_cap(listing, pages)
         self.reading = SentryReading(
             projects=sorted(slug for slug in slugs.values() if allowed(slug, allow)),
             errors=errors,
@@ -196,12 +196,18 @@ class SentrySource:
         count = self.reading.unresolved.get(unresolved_key, 0.0) + delta
         self.reading.unresolved[unresolved_key] = max(0.0, count)
 
+    def _count_cap(self, listing: str, pages: Pages) -> None:
+        if pages.capped:
+            self.page_caps[listing] = self.page_caps.get(listing, 0.0) + 1
+
     async def _project_slugs(self, refresh: bool = False) -> dict[str, str]:
         now = self.clock()
         age = None if self._slugs_read_at is None else now - self._slugs_read_at
         if age is not None and age < (PROJECTS_RETRY if refresh else PROJECTS_TTL):
             return self._slugs
-        self._slugs = slugs_from_projects(await fetch_projects(self.api))
+        projects = await fetch_projects(self.api)
+        self._count_cap("projects", projects)
+        self._slugs = slugs_from_projects(projects.rows)
         self._slugs_read_at = now
         missing = set(self.config.projects) - set(self._slugs.values())
         if missing:

@@ -140,10 +140,9 @@ def _header_number(response: httpx.Response, name: str) -> float | None:
 
 
 # -- one fetch per endpoint ----------------------------------------------------------------------
-async def fetch_projects(api: SentryApi) -> list[Any]:
+async def fetch_projects(api: SentryApi) -> Pages:
     """`GET /organizations/{org}/projects/`: every project (id as a string, slug)."""
-    pages = await api.get_pages(api.org_path("projects"), [("per_page", str(PAGE_SIZE))], "projects")
-    return pages.rows
+    return await api.get_pages(api.org_path("projects"), [("per_page", str(PAGE_SIZE))], "projects")
 
 
 async def fetch_error_stats(api: SentryApi, period: str, interval: str, project_ids: list[str]) -> Any:
