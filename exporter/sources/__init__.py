@@ -6,10 +6,13 @@ import httpx
 
 from exporter.sources.base import Source, SourceConfig, SourceKind
 from exporter.sources.host import HostSource, load_host_config
+from exporter.sources.sentry import SentrySource, load_sentry_config
+from exporter.sources.sentry_webhook import sentry_routes
 from exporter.sources.upstream import SourceError
 
 SOURCES: dict[str, SourceKind] = {
     "host": SourceKind("host", load_host_config, HostSource),
+    "sentry": SourceKind("sentry", load_sentry_config, SentrySource, routes=sentry_routes),
 }
 
 
