@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import json
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import httpx
 import pytest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.testclient import TestClient
 
 from allim.settings import ConfigError
 from exporter.app import create_app
@@ -36,16 +36,9 @@ from exporter.sources.upstream import SourceError
 from tests.fakes.sentry import ORG, TOKEN, FakeSentry, make_issue
 from tests.support import Process, ThreadedServer, free_port, python_module, wait_until
 
-with warnings.catch_warnings():
-    # Starlette warns that its TestClient prefers httpx2; the project depends on httpx, which it still supports.
-    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
-    from starlette.testclient import TestClient
-
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sentry"
 CLIENT_SECRET = "integration-client-secret"
 URL_TOKEN = "legacy-url-token"
-# /metrics answers gzip as two concatenated members, and httpx decodes only the first: ask for plain text.
-PLAIN = {"Accept-Encoding": "identity"}
 
 
 def load_fixture(name: str) -> Any:
@@ -359,7 +352,7 @@ def test_sentry_failing_upstream_marks_only_sentry_down(fake: FakeSentry, fake_u
     fake.fail_status = 502
     with TestClient(create_app(exporter_config(fake_url, host=True))) as client:
         wait_ready(client)
-        text = client.get("/metrics", headers=PLAIN).text
+        text = client.get("/metrics").text
     assert scraped(text, "allim_source_up", source="sentry") == 0
     assert scraped(text, "allim_source_up", source="host") == 1
     assert scraped(text, "allim_source_errors_total", source="sentry", reason="http_5xx") == 1
@@ -397,7 +390,7 @@ def post_hook(
 
 
 def metric(client: TestClient, name: str, **labels: str) -> float | None:
-    return scraped(client.get("/metrics", headers=PLAIN).text, name, **labels)
+    return scraped(client.get("/metrics").text, name, **labels)
 
 
 def test_sentry_signed_webhooks_change_the_metrics_at_once(exporter: TestClient) -> None:
@@ -487,9 +480,7 @@ def test_sentry_process_shows_a_signed_webhook_within_a_second(fake: FakeSentry,
     base = f"http://127.0.0.1:{port}"
     try:
         process.wait_http(f"{base}/readyz", timeout=20)
-        assert (
-            scraped(httpx.get(f"{base}/metrics", headers=PLAIN).text, "sentry_project_new_issues", project="web") == 1
-        )
+        assert scraped(httpx.get(f"{base}/metrics").text, "sentry_project_new_issues", project="web") == 1
         body = issue_body("created")
         headers = {
             "Content-Type": "application/json",
@@ -501,10 +492,7 @@ def test_sentry_process_shows_a_signed_webhook_within_a_second(fake: FakeSentry,
         answer = httpx.post(f"{base}/webhooks/sentry", content=body, headers=headers, timeout=1.0)
         assert answer.status_code == 200
         wait_until(
-            lambda: (
-                scraped(httpx.get(f"{base}/metrics", headers=PLAIN).text, "sentry_project_new_issues", project="web")
-                == 2
-            ),
+            lambda: scraped(httpx.get(f"{base}/metrics").text, "sentry_project_new_issues", project="web") == 2,
             timeout=1.0,
             what="the webhook to show in /metrics",
         )
