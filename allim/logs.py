@@ -10,7 +10,8 @@ import time
 LEVELS = ("debug", "info", "warn", "error")
 FORMATS = ("logfmt", "json")
 
-_RESERVED = set(vars(logging.makeLogRecord({})))
+# Record attributes that are not extras; uvicorn adds `color_message`, an ANSI-coloured copy of msg.
+_RESERVED = set(vars(logging.makeLogRecord({}))) | {"color_message", "message", "asctime"}
 
 
 def _extras(record: logging.LogRecord) -> dict[str, object]:
@@ -22,7 +23,7 @@ def _timestamp(record: logging.LogRecord) -> str:
 
 
 def _logfmt_value(value: object) -> str:
-    text = str(value)
+    text = ",".join(map(str, value)) if isinstance(value, list | tuple | set) else str(value)
     if text == "" or any(c in text for c in ' ="\\\n'):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
     return text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from types import FrameType
 
 import uvicorn
 
@@ -22,6 +23,15 @@ def parse_listen_address(address: str) -> tuple[str, int]:
     return host, port
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, which ends the process "killed by
+    signal" (and prints a KeyboardInterrupt traceback on Ctrl-C). A graceful stop should exit 0."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
+
 def serve(app: object, address: str, *, log_level: str = "info") -> None:
     """Run until SIGINT/SIGTERM; uvicorn then stops accepting, finishes requests and runs the lifespan shutdown."""
     host, port = parse_listen_address(address)
@@ -35,4 +45,4 @@ def serve(app: object, address: str, *, log_level: str = "info") -> None:
         timeout_graceful_shutdown=10,
         log_level=logging.WARNING if log_level == "warn" else log_level,
     )
-    uvicorn.Server(config).run()
+    _Server(config).run()

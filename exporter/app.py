@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
 import html
 import platform
 from collections.abc import AsyncIterator
@@ -57,8 +56,7 @@ async def metrics(request: Request) -> Response:
     source_part = state.snapshot.source_body()
     self_part = generate_latest(state.registry)
     if "gzip" in request.headers.get("accept-encoding", ""):
-        # Two gzip members back to back form one valid gzip stream; the large part's compression is cached.
-        body = state.snapshot.source_body_gzip() + gzip.compress(self_part, compresslevel=1)
+        body = state.snapshot.gzip_body(self_part)
         return Response(body, media_type=CONTENT_TYPE, headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
     return Response(source_part + self_part, media_type=CONTENT_TYPE, headers={"Vary": "Accept-Encoding"})
 
@@ -93,12 +91,14 @@ def create_app(
     config: ExporterConfig,
     *,
     client: httpx.AsyncClient | None = None,
+    sources: list[Source] | None = None,
     start_polling: bool = True,
 ) -> Starlette:
-    """The app; its lifespan owns the shared HTTP client and the pollers."""
+    """The app; its lifespan owns the shared HTTP client and the pollers. `sources` overrides the configured ones."""
     own_client = client is None
     http = client or httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
-    sources = build_sources(config.sources, http)
+    if sources is None:
+        sources = build_sources(config.sources, http)
     snapshot = Snapshot(sources)
     registry, webhook_requests = build_registry(snapshot)
     state = ExporterState({s.name: s for s in sources}, snapshot, registry, webhook_requests)

@@ -8,12 +8,13 @@ Data older than the source's max age is dropped at scrape time and never served 
 from __future__ import annotations
 
 import asyncio
-import gzip
 import itertools
 import logging
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -63,7 +64,7 @@ class Snapshot:
         self.states = {source.name: SourceState(source) for source in sources}
         self._seq = itertools.count()
         self._body: bytes | None = None
-        self._body_gzip: bytes | None = None
+        self._gzip_prefix: tuple[bytes, Any] | None = None
 
     # -- writers -------------------------------------------------------------------------
     async def publish(self, name: str, families: list[Metric]) -> None:
@@ -106,15 +107,22 @@ class Snapshot:
                 self._body = None
         if self._body is None:
             self._body = b"".join(state.chunk for state in self.states.values())
-            self._body_gzip = None
+            self._gzip_prefix = None
         return self._body
 
-    def source_body_gzip(self) -> bytes:
-        """`source_body()` gzip-compressed, compressed once per change rather than once per scrape."""
+    def gzip_body(self, tail: bytes) -> bytes:
+        """`source_body() + tail` as one gzip stream, compressing the large source part once per change.
+
+        The deflate state after the source part is kept (sync-flushed) and copied for each scrape, so a
+        scrape compresses only the small tail yet yields a single gzip member that any client can read.
+        """
         body = self.source_body()
-        if self._body_gzip is None:
-            self._body_gzip = gzip.compress(body, compresslevel=1)
-        return self._body_gzip
+        if self._gzip_prefix is None:
+            compressor = zlib.compressobj(1, zlib.DEFLATED, 31)  # wbits 31: gzip container
+            self._gzip_prefix = (compressor.compress(body) + compressor.flush(zlib.Z_SYNC_FLUSH), compressor)
+        prefix, compressor = self._gzip_prefix
+        scrape = compressor.copy()
+        return prefix + scrape.compress(tail) + scrape.flush()
 
 
 class HealthCollector:

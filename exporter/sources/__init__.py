@@ -8,10 +8,13 @@ from exporter.sources.base import Source, SourceConfig, SourceKind
 from exporter.sources.hetrixtools import HetrixToolsSource, load_hetrixtools_config
 from exporter.sources.hetrixtools_webhook import hetrixtools_routes
 from exporter.sources.host import HostSource, load_host_config
+from exporter.sources.sentry import SentrySource, load_sentry_config
+from exporter.sources.sentry_webhook import sentry_routes
 from exporter.sources.upstream import SourceError
 
 SOURCES: dict[str, SourceKind] = {
     "host": SourceKind("host", load_host_config, HostSource),
+    "sentry": SourceKind("sentry", load_sentry_config, SentrySource, routes=sentry_routes),
     "hetrixtools": SourceKind("hetrixtools", load_hetrixtools_config, HetrixToolsSource, routes=hetrixtools_routes),
 }
 

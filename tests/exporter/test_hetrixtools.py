@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import httpx
 import pytest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
-from starlette.exceptions import StarletteDeprecationWarning
+from starlette.testclient import TestClient
 
 from allim.settings import Settings
 from exporter.app import create_app
@@ -33,15 +32,8 @@ from exporter.sources.upstream import SourceError
 from tests.fakes.hetrixtools import API_KEY, FakeHetrixTools, build_monitors, webhook_payload
 from tests.support import Process, free_port, python_module, wait_until
 
-with warnings.catch_warnings():
-    # starlette 1.x asks for the httpx2 package behind TestClient; httpx still works and deps are not ours to add.
-    warnings.filterwarnings("ignore", "Using `httpx` with", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
-
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "hetrixtools"
 TOKEN = "webhook-token-7f3a"
-# /metrics answers gzip as two gzip members; httpx decodes only the first, so ask for the plain body.
-PLAIN = {"Accept-Encoding": "identity"}
 
 
 def load_fixture(name: str) -> Any:
@@ -252,7 +244,7 @@ def test_hetrixtools_failing_upstream_marks_only_hetrixtools_down(fake: FakeHetr
     app = create_app(app_config(fake.url, host=True))
     with TestClient(app) as client:
         wait_until(lambda: client.get("/readyz").status_code == 200, timeout=10, what="first polls")
-        got = exposition_samples(client.get("/metrics", headers=PLAIN).text)
+        got = exposition_samples(client.get("/metrics").text)
     assert got[("allim_source_up", (("source", "hetrixtools"),))] == 0
     assert got[("allim_source_up", (("source", "host"),))] == 1
     assert got[("allim_source_errors_total", (("reason", "http_5xx"), ("source", "hetrixtools")))] == 1
@@ -271,11 +263,11 @@ def webhook_client(fake: FakeHetrixTools) -> Iterator[TestClient]:
 
 
 def up_value(client: TestClient, monitor: dict[str, Any]) -> float | None:
-    return exposition_samples(client.get("/metrics", headers=PLAIN).text).get(key("hetrixtools_monitor_up", monitor))
+    return exposition_samples(client.get("/metrics").text).get(key("hetrixtools_monitor_up", monitor))
 
 
 def webhook_count(client: TestClient, code: str) -> float:
-    got = exposition_samples(client.get("/metrics", headers=PLAIN).text)
+    got = exposition_samples(client.get("/metrics").text)
     return got.get(("allim_webhook_requests_total", (("code", code), ("source", "hetrixtools"))), 0.0)
 
 
@@ -355,7 +347,7 @@ def test_hetrixtools_webhook_for_an_unlisted_monitor_shows_and_is_capped(fake: F
         for i, payload in enumerate(payloads):
             payload["monitor_id"] = f"new-monitor-{i}"
             assert client.post(f"/webhooks/hetrixtools?token={TOKEN}", json=payload).status_code == 200
-        got = exposition_samples(client.get("/metrics", headers=PLAIN).text)
+        got = exposition_samples(client.get("/metrics").text)
     shown = {dict(labels)["monitor_id"] for name, labels in got if name == "hetrixtools_monitor_up"}
     assert "new-monitor-0" not in shown  # the oldest was dropped to stay within the cap
     labels = {"monitor_id": "new-monitor-2", "monitor_name": "Test Monitor Label"}
@@ -391,7 +383,7 @@ async def test_hetrixtools_poll_started_before_a_webhook_does_not_undo_it(fake: 
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://exporter") as client:
 
             async def up() -> float | None:
-                text = (await client.get("/metrics", headers=PLAIN)).text
+                text = (await client.get("/metrics")).text
                 return exposition_samples(text).get(key("hetrixtools_monitor_up", monitor))
 
             assert await poll_once(source, snapshot) is None
@@ -424,7 +416,7 @@ def test_hetrixtools_exporter_process_applies_an_offline_webhook_within_a_second
         monitor = fake.monitors[1]
 
         def up() -> float | None:
-            text = httpx.get(f"{base}/metrics", headers=PLAIN, timeout=2).text
+            text = httpx.get(f"{base}/metrics", timeout=2).text
             return exposition_samples(text).get(key("hetrixtools_monitor_up", monitor))
 
         assert up() == 1

@@ -1,0 +1,225 @@
+"""Collects error, issue and slow-transaction counts per project from the Sentry API, cheaply.
+
+One poll makes a fixed number of calls whatever the number of projects (plus pagination): a stats_v2
+call grouped by project, the unresolved-issue and new-issue listings, and one Discover count. Project
+ids are mapped to slugs through the projects endpoint, cached for `PROJECTS_TTL`. Webhooks
+(`exporter/sources/sentry_webhook.py`) adjust the counts between polls; the next poll replaces them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+from prometheus_client.metrics_core import Metric
+
+from allim.secret import Secret
+from allim.settings import Settings
+from exporter.sources.base import SourceConfig, read_common
+from exporter.sources.sentry_api import (
+    Pages,
+    SentryApi,
+    fetch_error_stats,
+    fetch_issues,
+    fetch_projects,
+    fetch_slow_transactions,
+)
+from exporter.sources.sentry_metrics import (
+    LEVELS,
+    SentryReading,
+    allowed,
+    errors_from_stats,
+    families_from_reading,
+    new_issues_from_issues,
+    slow_from_events,
+    slugs_from_projects,
+    unresolved_from_issues,
+)
+from exporter.sources.upstream import RateLimitGate
+
+log = logging.getLogger("exporter.sources.sentry")
+
+DEFAULT_API_BASE = "https://sentry.io"
+DATASETS = ("auto", "spans", "transactions")
+PROJECTS_TTL = 600.0  # re-read the id -> slug map this often
+PROJECTS_RETRY = 60.0  # ... or sooner when stats name an unknown id, but not more often than this
+# Webhook actions that move the unresolved count, and by how much. Any other action is only counted.
+UNRESOLVED_DELTA = {"created": 1, "unresolved": 1, "resolved": -1, "ignored": -1, "archived": -1}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SentryConfig(SourceConfig):
+    token: Secret | None
+    org: str | None
+    api_base: str
+    client_secret: Secret | None
+    webhook_token: Secret | None
+    window: float
+    unresolved_period: float
+    slow_threshold: float
+    dataset: str  # "spans" or "transactions", resolved from "auto" at load time
+    projects: tuple[str, ...]
+    max_pages: int
+
+    @property
+    def slow_query(self) -> str:
+        ms = round(self.slow_threshold * 1000)
+        if self.dataset == "spans":
+            return f"is_transaction:true span.duration:>{ms}"
+        return f"transaction.duration:>{ms}"
+
+
+def period_text(seconds: float) -> str:
+    """A Sentry period (`statsPeriod`, `firstSeen:-…`) in the largest whole unit: 3600 -> "1h"."""
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    raise ValueError("not a whole number of minutes")
+
+
+def is_saas(api_base: str) -> bool:
+    host = (urlsplit(api_base).hostname or "").lower()
+    return host == "sentry.io" or host.endswith(".sentry.io")
+
+
+def _window(settings: Settings, key: str, default: float) -> float:
+    seconds = settings.duration(key, default, minimum=60)
+    try:
+        period_text(seconds)
+    except ValueError:
+        settings.problem(key, f"must be a whole number of minutes, got {seconds:g}s")
+        return default
+    return seconds
+
+
+def load_sentry_config(settings: Settings) -> SentryConfig:
+    token = settings.secret("token", env="SENTRY_TOKEN")
+    org = settings.string("org", env="SENTRY_ORG") or None
+    common = read_common(settings, enabled=bool(token and org), interval=60)
+    if common["enabled"]:
+        if not token:
+            settings.problem("token", "required when sentry is enabled, or token_file (or SENTRY_TOKEN)")
+        if not org:
+            settings.problem("org", "required when sentry is enabled (or environment variable SENTRY_ORG)")
+    api_base = (settings.string("api_base", DEFAULT_API_BASE, env="SENTRY_API_BASE") or DEFAULT_API_BASE).rstrip("/")
+    if urlsplit(api_base).scheme not in ("http", "https") or not urlsplit(api_base).hostname:
+        settings.problem("api_base", f"must be an http(s) URL such as {DEFAULT_API_BASE}, got {api_base!r}")
+        api_base = DEFAULT_API_BASE
+    dataset = settings.string("dataset", "auto", choices=DATASETS) or "auto"
+    if dataset == "auto":
+        dataset = "spans" if is_saas(api_base) else "transactions"
+    return SentryConfig(
+        **common,
+        token=token,
+        org=org,
+        api_base=api_base,
+        client_secret=settings.secret("client_secret", env="SENTRY_CLIENT_SECRET"),
+        webhook_token=settings.secret("webhook_token", env="SENTRY_WEBHOOK_TOKEN"),
+        window=_window(settings, "window", 3600),
+        unresolved_period=_window(settings, "unresolved_period", 14 * 86400),
+        slow_threshold=settings.duration("slow_threshold", 2.0, minimum=0.001),
+        dataset=dataset,
+        projects=tuple(settings.string_list("projects", [])),
+        max_pages=settings.integer("max_pages", 50, minimum=1, maximum=1000),
+    )
+
+
+class SentrySource:
+    """Polls one organisation; also the in-memory state the Sentry webhook updates."""
+
+    name = "sentry"
+
+    def __init__(self, config: SentryConfig, client: httpx.AsyncClient, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.clock = clock
+        self.gate = RateLimitGate(clock)
+        self.api = SentryApi(
+            client,
+            base_url=config.api_base,
+            org=config.org or "",
+            token=config.token or Secret(""),
+            gate=self.gate,
+            max_pages=config.max_pages,
+            timeout=config.timeout,
+        )
+        self.reading = SentryReading()
+        self.webhook_issues: dict[tuple[str, str], float] = {}
+        self.page_caps: dict[str, float] = {}
+        self._slugs: dict[str, str] = {}
+        self._slugs_read_at: float | None = None
+
+    async def collect(self) -> list[Metric]:
+        config, allow = self.config, self.config.projects
+        slugs = await self._project_slugs()
+        ids = [pid for pid, slug in slugs.items() if slug in allow] if allow else []
+        window = period_text(config.window)
+        stats = await fetch_error_stats(self.api, window, "1h" if config.window >= 3600 else window, ids)
+        if self._has_unknown_project(stats, slugs):
+            slugs = await self._project_slugs(refresh=True)
+        errors = errors_from_stats(stats, slugs, allow)
+        unresolved = await fetch_issues(
+            self.api, "is:unresolved", period_text(config.unresolved_period), ids, "issues_unresolved"
+        )
+        new = await fetch_issues(self.api, f"firstSeen:-{window}", window, ids, "issues_new")
+        slow = await fetch_slow_transactions(self.api, config.dataset, config.slow_query, window, ids)
+        for listing, pages in (("issues_unresolved", unresolved), ("issues_new", new), ("events", slow)):
+            self._count_cap(listing, pages)
+        self.reading = SentryReading(
+            projects=sorted(slug for slug in slugs.values() if allowed(slug, allow)),
+            errors=errors,
+            new_issues=new_issues_from_issues(new.rows, allow),
+            unresolved=unresolved_from_issues(unresolved.rows, allow),
+            slow=slow_from_events(slow.rows, slugs, allow),
+        )
+        return self.build_families()
+
+    def build_families(self) -> list[Metric]:
+        """Fresh families from the current state (the last poll plus any webhooks since)."""
+        return families_from_reading(self.reading, self.webhook_issues, self.page_caps)
+
+    def record_issue_action(self, project: str, action: str, level: str | None) -> None:
+        """Apply an issue webhook at once: count it, and move the new and unresolved counts it affects."""
+        key = (project, action)
+        self.webhook_issues[key] = self.webhook_issues.get(key, 0.0) + 1
+        if project not in self.reading.projects:
+            self.reading.projects = sorted({*self.reading.projects, project})
+        if action == "created":
+            self.reading.new_issues[project] = self.reading.new_issues.get(project, 0.0) + 1
+        delta = UNRESOLVED_DELTA.get(action)
+        if delta is None or level is None:
+            return
+        unresolved_key = (project, level if level in LEVELS else "unknown")
+        count = self.reading.unresolved.get(unresolved_key, 0.0) + delta
+        self.reading.unresolved[unresolved_key] = max(0.0, count)
+
+    def _count_cap(self, listing: str, pages: Pages) -> None:
+        if pages.capped:
+            self.page_caps[listing] = self.page_caps.get(listing, 0.0) + 1
+
+    async def _project_slugs(self, refresh: bool = False) -> dict[str, str]:
+        now = self.clock()
+        age = None if self._slugs_read_at is None else now - self._slugs_read_at
+        if age is not None and age < (PROJECTS_RETRY if refresh else PROJECTS_TTL):
+            return self._slugs
+        projects = await fetch_projects(self.api)
+        self._count_cap("projects", projects)
+        self._slugs = slugs_from_projects(projects.rows)
+        self._slugs_read_at = now
+        missing = set(self.config.projects) - set(self._slugs.values())
+        if missing:
+            log.warning("sentry projects not found in the organisation", extra={"projects": ",".join(sorted(missing))})
+        return self._slugs
+
+    @staticmethod
+    def _has_unknown_project(stats: object, slugs: dict[str, str]) -> bool:
+        groups = stats.get("groups") if isinstance(stats, dict) else None
+        if not isinstance(groups, list):
+            return False
+        return any(
+            isinstance(g, dict) and isinstance(g.get("by"), dict) and str(g["by"].get("project")) not in slugs
+            for g in groups
+        )
