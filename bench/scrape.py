@@ -8,6 +8,7 @@ Figures are medians over the rounds. Extra exporter environment (e.g. a source p
 can be given with --env KEY=VALUE; bench/README or `--help` for the options.
 
     .venv/bin/python bench/scrape.py --scrapes 300 --rounds 3
+    .venv/bin/python bench/scrape.py --hetrixtools 2000   # + the HetrixTools fake: 2,000 monitors x 5 locations
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support import Process, free_port, python_module  # noqa: E402
+from tests.support import Process, free_port, python_module, wait_until  # noqa: E402
+
+FAKE_HETRIX_KEY = "bench-hetrix-key"
 
 
 @dataclass
@@ -98,9 +101,43 @@ def start_targets(tmp: Path, env: dict[str, str], exporter_config: str | None) -
     return targets
 
 
-def run(scrapes: int, rounds: int, gzip: bool, env: dict[str, str], exporter_config: str | None) -> int:
+def start_hetrixtools_fake(tmp: Path, monitors: int, locations: int) -> tuple[Process, dict[str, str]]:
+    """The HetrixTools fake as its own process, and the exporter environment that points the source at it."""
+    port = free_port()
+    args = ["--port", str(port), "--monitors", str(monitors), "--locations", str(locations)]
+    fake = Process(python_module("tests.fakes.hetrixtools", *args, "--api-key", FAKE_HETRIX_KEY), tmp / "fake.log")
+    url = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {FAKE_HETRIX_KEY}"}
+
+    def ready() -> bool:
+        if not fake.alive():
+            raise SystemExit(f"HetrixTools fake exited:\n{fake.log()}")
+        return httpx.get(f"{url}/v3/uptime-monitors", headers=auth, timeout=2).status_code == 200
+
+    wait_until(ready, timeout=30, what="the HetrixTools fake")
+    return fake, {"HETRIXTOOLS_API_KEY": FAKE_HETRIX_KEY, "HETRIXTOOLS_API_BASE": url}
+
+
+def run(
+    scrapes: int,
+    rounds: int,
+    gzip: bool,
+    env: dict[str, str],
+    exporter_config: str | None,
+    hetrixtools: tuple[int, int] = (0, 0),
+) -> int:
     with tempfile.TemporaryDirectory(prefix="allim-bench-") as tmp_dir:
-        targets = start_targets(Path(tmp_dir), env, exporter_config)
+        fake = None
+        if hetrixtools[0]:
+            fake, fake_env = start_hetrixtools_fake(Path(tmp_dir), *hetrixtools)
+            env = {**fake_env, **env}
+            print(f"HetrixTools fake: {hetrixtools[0]} monitors x {hetrixtools[1]} locations")
+        try:
+            targets = start_targets(Path(tmp_dir), env, exporter_config)
+        except BaseException:
+            if fake:
+                fake.stop()
+            raise
         try:
             for target in targets:
                 target.series = count_series(httpx.get(target.url, headers={"Accept-Encoding": "identity"}).text)
@@ -116,6 +153,8 @@ def run(scrapes: int, rounds: int, gzip: bool, env: dict[str, str], exporter_con
         finally:
             for target in targets:
                 target.process.stop()
+            if fake:
+                fake.stop()
     return 0
 
 
@@ -143,9 +182,14 @@ def main() -> int:
     parser.add_argument("--gzip", action="store_true", help="ask for gzip, as Prometheus does")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="exporter environment")
     parser.add_argument("--config", help="exporter config file")
+    parser.add_argument(
+        "--hetrixtools", type=int, default=0, metavar="MONITORS", help="also poll the HetrixTools fake with this many"
+    )
+    parser.add_argument("--hetrixtools-locations", type=int, default=5, help="locations per monitor (default 5)")
     args = parser.parse_args()
     env = dict(item.split("=", 1) for item in args.env)
-    return run(args.scrapes, args.rounds, args.gzip, env, args.config)
+    hetrixtools = (args.hetrixtools, args.hetrixtools_locations)
+    return run(args.scrapes, args.rounds, args.gzip, env, args.config, hetrixtools)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 PATH = "/webhooks/hetrixtools"
 # How long a request waits for its change to be rendered before answering anyway (HetrixTools expects speed).
-PUBLISH_WAIT = 0.5
+PUBLISH_WAIT = 0.3
 
 log = logging.getLogger("exporter.sources.hetrixtools")
 
