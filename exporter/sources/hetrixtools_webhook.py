@@ -109,32 +109,37 @@ class Republisher:
 
 
 def hetrixtools_routes(state: ExporterState) -> list[BaseRoute]:
-    """The webhook route, when the hetrixtools source is enabled."""
+    """The webhook route; it answers 404 with a reason while the hetrixtools source is not enabled."""
     source = state.sources.get("hetrixtools")
     if not isinstance(source, HetrixToolsSource):
-        return []
+
+        async def disabled(request: Request) -> Response:
+            raise WebhookRejected(404, "the hetrixtools source is not enabled")
+
+        return [Route(PATH, webhook_endpoint("hetrixtools", state.webhook_requests, disabled), methods=["POST"])]
     if source.config.webhook_token is None:
         log.info("webhook refuses every request until HETRIXTOOLS_WEBHOOK_TOKEN is set", extra={"path": PATH})
+    enabled = source
 
     async def publish() -> None:
         # Built right before publishing: a later publish supersedes an earlier one, so it must be the newest state.
-        await state.snapshot.publish(source.name, source.build_families())
+        await state.snapshot.publish(enabled.name, enabled.build_families())
 
     republisher = Republisher(publish)
 
     async def receive(request: Request) -> Response:
-        if not secrets_equal(request_token(request), source.config.webhook_token):
+        if not secrets_equal(request_token(request), enabled.config.webhook_token):
             raise WebhookRejected(401, "missing or wrong token")
         require_json(request)
         event = event_from_webhook(parse_json_object(await read_body(request)))
-        timestamp = event.timestamp if event.timestamp is not None else source.clock()
-        if not source.apply_webhook(event.monitor_id, event.up, timestamp, event.labels):
+        timestamp = event.timestamp if event.timestamp is not None else enabled.clock()
+        if not enabled.apply_webhook(event.monitor_id, event.up, timestamp, event.labels):
             return PlainTextResponse("ignored: older than the last webhook for this monitor, or too many monitors\n")
         log.info(
             "monitor state from webhook",
-            extra={"source": source.name, "monitor_id": event.monitor_id, "up": int(event.up)},
+            extra={"source": enabled.name, "monitor_id": event.monitor_id, "up": int(event.up)},
         )
         published = await republisher.request()
         return PlainTextResponse("ok\n" if published else "accepted\n", status_code=200 if published else 202)
 
-    return [Route(PATH, webhook_endpoint(source.name, state.webhook_requests, receive), methods=["POST"])]
+    return [Route(PATH, webhook_endpoint(enabled.name, state.webhook_requests, receive), methods=["POST"])]

@@ -356,6 +356,14 @@ def test_hetrixtools_webhook_for_an_unlisted_monitor_shows_and_is_capped(fake: F
     assert "new-monitor-1" in shown
 
 
+def test_hetrixtools_webhook_answers_404_while_the_source_is_disabled() -> None:
+    config = config_from_mapping({"host": {"enabled": False}}, {"HETRIXTOOLS_WEBHOOK_TOKEN": TOKEN})
+    with TestClient(create_app(config)) as client:
+        response = client.post(f"/webhooks/hetrixtools?token={TOKEN}", json=load_fixture("webhook_offline.json"))
+    assert response.status_code == 404
+    assert response.text == "the hetrixtools source is not enabled\n"
+
+
 def test_hetrixtools_webhook_never_shows_a_paused_monitor_as_down(
     fake: FakeHetrixTools, webhook_client: TestClient
 ) -> None:
