@@ -139,7 +139,7 @@ def monitor_from_json(item: Mapping[str, Any]) -> Monitor | None:
         type=str(item.get("type") or ""),
         status=status if status in MONITOR_STATUSES else "unknown",
         up={"up": True, "down": False}.get(str(uptime_status)),
-        uptime_ratio=None if uptime is None else uptime / 100,
+        uptime_ratio=None if uptime is None else round(uptime / 100, 8),  # 99.9588 -> 0.999588, not ...79999
         last_check=as_float(item.get("last_check")),
         response_times=response_times,
     )
