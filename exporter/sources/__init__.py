@@ -5,11 +5,13 @@ from __future__ import annotations
 import httpx
 
 from exporter.sources.base import Source, SourceConfig, SourceKind
+from exporter.sources.ga4 import Ga4Source, load_ga4_config
 from exporter.sources.host import HostSource, load_host_config
 from exporter.sources.upstream import SourceError
 
 SOURCES: dict[str, SourceKind] = {
     "host": SourceKind("host", load_host_config, HostSource),
+    "ga4": SourceKind("ga4", load_ga4_config, Ga4Source),
 }
 
 
