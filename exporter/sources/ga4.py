@@ -204,9 +204,10 @@ def families_from_reports(
     )
     for period, value in sorted(quota.items()):
         quota_family.add_metric([config.property_id, period], value)
+    views = first.get("screenPageViews", 0.0)
     return [
-        gauge("ga4_active_users", "Users active in the last 30 minutes (GA4 realtime)", first.get("activeUsers", 0)),
-        gauge("ga4_page_views", "Page and screen views in the last 30 minutes", first.get("screenPageViews", 0)),
+        gauge("ga4_active_users", "Users active in the last 30 minutes (GA4 realtime)", first.get("activeUsers", 0.0)),
+        gauge("ga4_page_views", "Page and screen views in the last 30 minutes (GA4 realtime)", views),
         event_family,
         gauge("ga4_error_page_views", "Views of error pages in the last 30 minutes (GA4 realtime)", error_views),
         quota_family,
