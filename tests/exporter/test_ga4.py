@@ -186,6 +186,18 @@ async def test_ga4_401_refreshes_the_token_once_and_retries(fake: tuple[FakeGa4,
     assert len(state.api_requests) == 3
 
 
+async def test_ga4_refused_token_exchange_says_so_without_secrets(fake: tuple[FakeGa4, ThreadedServer, Path]) -> None:
+    state, server, key_file = fake
+    make_key_file(key_file, f"{server.url}/token", EMAIL)  # a new key the fake does not know: bad signature
+    with pytest.raises(SourceError) as info:
+        await collect(ga4_config(key_file, server.url))
+    message = str(info.value)
+    assert info.value.reason == "http_4xx"
+    assert "invalid_grant" in message and EMAIL in message
+    assert "PRIVATE KEY" not in message and "eyJ" not in message
+    assert not state.api_requests
+
+
 async def test_ga4_403_is_source_down_with_a_useful_log_line(
     fake: tuple[FakeGa4, ThreadedServer, Path], caplog: pytest.LogCaptureFixture
 ) -> None:
