@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from exporter.sources.base import Source, SourceConfig, SourceKind
+from exporter.sources.ga4 import Ga4Source, load_ga4_config
 from exporter.sources.host import HostSource, load_host_config
 from exporter.sources.sentry import SentrySource, load_sentry_config
 from exporter.sources.sentry_webhook import sentry_routes
@@ -13,6 +14,7 @@ from exporter.sources.upstream import SourceError
 SOURCES: dict[str, SourceKind] = {
     "host": SourceKind("host", load_host_config, HostSource),
     "sentry": SourceKind("sentry", load_sentry_config, SentrySource, routes=sentry_routes),
+    "ga4": SourceKind("ga4", load_ga4_config, Ga4Source),
 }
 
 
