@@ -46,10 +46,12 @@ def clip(text: str, limit: int, clipped: list[str], what: str) -> str:
     if length(text) <= limit:
         return text
     clipped.append(what)
-    cut = text[: max(limit - 1, 0)]
-    while length(cut) > limit - 1:
-        cut = cut[:-1]
-    return cut + ELLIPSIS
+    units = 0
+    for i, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit - 1:
+            return text[:i] + ELLIPSIS
+    return text  # not reached: the text is longer than the limit
 
 
 def embed_length(embed: Embed) -> int:

@@ -29,6 +29,7 @@ DETAIL_LABELS = (
     ("location", ("location", "mountpoint")),
     ("host", ("host", "instance")),
 )
+SILENCE_VALUE_MAX = 100  # longer label values are left out of silence links
 SENTRY_KEYS = ("sentry_issue_url", "sentry_url", "issue_url")
 SEVERITY_ORDER = ("critical", "high", "warning", "info")
 # Embed / mail accent colours: by severity while firing, green once resolved.
@@ -89,10 +90,15 @@ def is_link(url: str) -> bool:
 
 
 def silence_url(alert: Alert, external_url: str) -> str:
-    """Alertmanager's "new silence" page with the alert's labels as matchers, alertname first."""
+    """Alertmanager's "new silence" page with the alert's labels as matchers, alertname first.
+
+    Labels with huge values are left out (the link must fit in a Discord field); the silence form shows the
+    matchers before anything is created, so a broader filter is visible to whoever uses it.
+    """
     if not is_link(external_url):
         return ""
-    names = sorted(alert.labels, key=lambda k: (k != "alertname", k))
+    short = [k for k, v in alert.labels.items() if len(v) <= SILENCE_VALUE_MAX]
+    names = sorted(short, key=lambda k: (k != "alertname", k))
     matchers = ",".join(f'{k}="{_matcher_value(alert.labels[k])}"' for k in names)
     return f"{external_url.rstrip('/')}/#/silences/new?filter={quote('{' + matchers + '}', safe='')}"
 
