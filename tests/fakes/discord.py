@@ -1,9 +1,10 @@
 """A Discord webhook endpoint for tests: `POST /api/webhooks/{id}/{token}` that enforces the documented limits.
 
 Any payload Discord would reject gets a Discord-style 400, so a test that passes here would not be rejected
-there. Switches script the failures: the next N requests answer 429 (with `retry_after` and rate-limit
-headers) or 500, an optional per-request delay, and an optional bucket that answers 429 when a client
-posts faster than `bucket` requests per `bucket_window` seconds.
+there. An unknown webhook id gets 404, a wrong token 401. Switches script the failures: the next N requests
+answer 429 (with `retry_after` and rate-limit headers) or 500, `at_request` answers a given request number
+(1-based) with 429 or 500, an optional per-request delay, and an optional bucket that answers 429 when a
+client posts faster than `bucket` requests per `bucket_window` seconds.
 """
 
 from __future__ import annotations
@@ -83,6 +84,7 @@ class FakeDiscord:
     requests: int = 0
     rate_limit_next: int = 0
     fail_next: int = 0
+    at_request: dict[int, int] = field(default_factory=dict)  # request number -> 429 | 500
     delay: float = 0.0
     bucket: int = 0  # 0 = no bucket
     bucket_window: float = 1.0
@@ -104,8 +106,11 @@ class FakeDiscord:
             scripted = self._scripted()
         if scripted is not None:
             return scripted
-        if self.webhooks.get(request.path_params["id"]) != request.path_params["token"]:
+        token = self.webhooks.get(request.path_params["id"])
+        if token is None:
             return JSONResponse({"message": "Unknown Webhook", "code": 10015}, status_code=404)
+        if token != request.path_params["token"]:
+            return JSONResponse({"message": "Invalid Webhook Token", "code": 50027}, status_code=401)
         try:
             body = json.loads(await request.body())
         except ValueError:
@@ -120,12 +125,13 @@ class FakeDiscord:
         return JSONResponse({"id": str(len(self.messages)), **body}, headers=self._headers())
 
     def _scripted(self) -> Response | None:
-        if self.rate_limit_next > 0 or self._over_bucket():
+        status = self.at_request.pop(self.requests, None)
+        if status == 429 or self.rate_limit_next > 0 or self._over_bucket():
             self.rate_limit_next = max(self.rate_limit_next - 1, 0)
             headers = {**self._headers(remaining=0), "Retry-After": "1", "X-RateLimit-Scope": "user"}
             return JSONResponse(RATE_LIMITED, status_code=429, headers=headers)
-        if self.fail_next > 0:
-            self.fail_next -= 1
+        if status == 500 or self.fail_next > 0:
+            self.fail_next = max(self.fail_next - 1, 0)
             return JSONResponse({"message": "500: Internal Server Error", "code": 0}, status_code=500)
         return None
 
