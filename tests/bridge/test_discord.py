@@ -14,7 +14,7 @@ from bridge.channels import SendError
 from bridge.channels.discord import DiscordChannel, DiscordConfig, DiscordSendError
 from bridge.render import Formatting
 from tests.bridge.sample_alerts import alert, many, notification
-from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import FakeDiscord, payload_errors
 from tests.support import ThreadedServer, free_port
 
 TOKEN = "s3cr3t-token"
@@ -24,7 +24,7 @@ TOKEN = "s3cr3t-token"
 def fake() -> Iterator[FakeDiscord]:
     fake = FakeDiscord(webhooks={"1234": TOKEN})
     with ThreadedServer(fake.app) as server:
-        fake.base = server.url  # type: ignore[attr-defined]
+        fake.base = server.url
         yield fake
 
 
@@ -35,7 +35,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def channel(fake: FakeDiscord, client: httpx.AsyncClient, **config: str) -> DiscordChannel:
-    url = f"{fake.base}/api/webhooks/1234/{TOKEN}"  # type: ignore[attr-defined]
+    url = f"{fake.base}/api/webhooks/1234/{TOKEN}"
     return DiscordChannel(DiscordConfig(webhook_url=Secret(url), **config), client, Formatting())
 
 
@@ -157,3 +157,29 @@ async def test_discord_retry_skips_parts_already_delivered(fake: FakeDiscord, cl
 async def test_discord_skip_parts_resumes_after_restart(fake: FakeDiscord, client: httpx.AsyncClient) -> None:
     await channel(fake, client).send(many(25), skip_parts={0, 1})
     assert [len(m["embeds"]) for m in fake.messages] == [5]
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({}, "Cannot send an empty message"),
+        ({"content": "x", "username": "My Discord Bot"}, 'username: Username cannot contain "discord"'),
+        ({"embeds": [{"title": "x"}] * 11}, "embeds: Must be 10 or fewer in length."),
+        ({"embeds": [{"title": "t" * 257}]}, "embeds.0.title: Must be 256 or fewer in length."),
+        (
+            {"embeds": [{"fields": [{"name": "n", "value": "v"}] * 26}]},
+            "embeds.0.fields: Must be 25 or fewer in length.",
+        ),
+        (
+            {"embeds": [{"fields": [{"name": "n", "value": "v" * 1025}]}]},
+            "embeds.0.field_value.0: Must be 1024 or fewer in length.",
+        ),
+        (
+            {"embeds": [{"description": "d" * 4000}, {"description": "d" * 2001}]},
+            "embeds: Embed size exceeds maximum size of 6000",
+        ),
+        ({"embeds": [{"footer": {"text": "f" * 2049}}]}, "embeds.0.footer: Must be 2048 or fewer in length."),
+    ],
+)
+def test_discord_fake_rejects_what_discord_rejects(body: dict[str, object], error: str) -> None:
+    assert error in payload_errors(body)

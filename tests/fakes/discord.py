@@ -79,6 +79,7 @@ class FakeDiscord:
     """State and switches of the fake; `app` is the Starlette app to run in tests.support.ThreadedServer."""
 
     webhooks: dict[str, str] = field(default_factory=lambda: {"1234": "s3cr3t-token"})
+    base: str = ""  # the server's URL, set by whoever runs the app
     messages: list[dict[str, Any]] = field(default_factory=list)  # accepted bodies, in order
     rejected: list[dict[str, Any]] = field(default_factory=list)  # bodies answered 400
     requests: int = 0
@@ -91,8 +92,8 @@ class FakeDiscord:
     _hits: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def url(self, base: str, webhook_id: str = "1234") -> str:
-        return f"{base}/api/webhooks/{webhook_id}/{self.webhooks.get(webhook_id, 'unknown')}"
+    def url(self, webhook_id: str = "1234") -> str:
+        return f"{self.base}/api/webhooks/{webhook_id}/{self.webhooks.get(webhook_id, 'unknown')}"
 
     @property
     def app(self) -> Starlette:
