@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 import yaml
 
-from tests.deploy.support import ALERTMANAGER_CONFIG, DEPLOY, RULES_DIR, binary, run
+from tests.deploy.support import ALERTMANAGER_CONFIG, DEPLOY, README, RULES_DIR, binary, run
 
 BRIDGE_CONFIG = DEPLOY / "bridge" / "bridge.yml"
 BRIDGE_RECEIVERS = {"critical", "default", "watchdog"}
@@ -97,3 +100,14 @@ def test_bridge_example_config_defines_the_routed_receivers() -> None:
     assert set(bridge["receivers"]) == BRIDGE_RECEIVERS
     assert set(bridge["receivers"]["critical"]["channels"]) == {"discord", "email"}
     assert bridge["receivers"]["default"]["channels"] == ["discord"]
+
+
+def test_readme_receiver_snippet_is_valid(tmp_path: Path) -> None:
+    section = README.read_text().split("### Adding allim to an existing Prometheus and Alertmanager", 1)[1]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
+    (snippet,) = [yaml.safe_load(b) for b in blocks if "receivers:" in b]
+    snippet["route"]["receiver"] = "allim-default"
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(yaml.safe_dump(snippet))
+    result = run(binary("amtool"), "check-config", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
