@@ -1,10 +1,34 @@
-"""Discord webhook delivery."""
+"""Discord webhook delivery: one attempt per call, each part (message) of a notification posted in order.
+
+Partial delivery: a notification may need several messages. Parts already accepted by Discord are never
+posted again by this channel object (kept in memory per `Notification.dedup_key()`), and a failure raises
+`DiscordSendError` whose `delivered_parts` lists them, so the dispatcher can persist it and pass it back
+as `send(notification, skip_parts=...)` after a restart.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+import httpx
 
 from allim.secret import Secret
+from bridge import render
+from bridge.alertmanager import Notification
+from bridge.channels import SendError
+
+log = logging.getLogger(__name__)
+
+REMEMBERED = 1000  # notifications whose delivered parts are kept in memory (oldest forgotten first)
+MAX_PACE = 5.0  # longest pause (s) between parts when Discord says the bucket is empty
+_WEBHOOK_PATH = re.compile(r"(/webhooks/[^/\s]+/)[^/?\s\"']+")
+_URL = re.compile(r"https?://[^\s\"'<>]+")
 
 
 @dataclass(frozen=True)
@@ -12,3 +36,130 @@ class DiscordConfig:
     webhook_url: Secret  # https://discord.com/api/webhooks/<id>/<token>; the token part is a secret
     mention_role_id: str | None = None  # a role pinged (only) on critical firing notifications
     username: str = "allim"  # Discord rejects usernames containing "discord"
+
+
+class DiscordSendError(SendError):
+    """A failed attempt; `delivered_parts` are the indexes of the messages Discord had already accepted."""
+
+    def __init__(self, error: SendError, delivered_parts: frozenset[int]) -> None:
+        super().__init__(str(error), retryable=error.retryable, reason=error.reason, retry_after=error.retry_after)
+        self.delivered_parts = delivered_parts
+
+
+def redact(text: str) -> str:
+    """No webhook token and no URL in a message meant for logs, errors or the API."""
+    return _URL.sub("[url]", _WEBHOOK_PATH.sub(r"\1***", text))
+
+
+def redacted_target(url: str) -> str:
+    """`discord:webhooks/<id>/***`: which webhook, without its token."""
+    match = re.search(r"/webhooks/([^/?\s]+)", url)
+    return f"discord:webhooks/{match.group(1)}/***" if match else "discord:***"
+
+
+class _RedactTokens(logging.Filter):
+    """httpx logs every request URL at INFO; the webhook token must not reach the logs that way."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "/webhooks/" in message:
+            record.msg, record.args = _WEBHOOK_PATH.sub(r"\1***", message), ()
+        return True
+
+
+def _install_log_redaction() -> None:
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactTokens) for f in logger.filters):
+            logger.addFilter(_RedactTokens())
+
+
+class DiscordChannel:
+    """Posts a notification's messages to one Discord webhook (`?wait=true`, so errors come back)."""
+
+    name = "discord"
+
+    def __init__(self, config: DiscordConfig, client: httpx.AsyncClient, formatting: render.Formatting) -> None:
+        self.config = config
+        self.client = client
+        self.formatting = formatting
+        self.target = redacted_target(config.webhook_url.reveal())
+        self._url = httpx.URL(config.webhook_url.reveal()).copy_merge_params({"wait": "true"})
+        self._delivered: OrderedDict[str, frozenset[int]] = OrderedDict()
+        _install_log_redaction()
+
+    def __repr__(self) -> str:
+        return f"DiscordChannel({self.target})"
+
+    def delivered_parts(self, notification: Notification) -> frozenset[int]:
+        """Parts of a not yet completed notification that Discord already accepted."""
+        return self._delivered.get(notification.dedup_key(), frozenset())
+
+    async def send(self, notification: Notification, *, skip_parts: Iterable[int] = ()) -> None:
+        """Posts every part not yet delivered; raises DiscordSendError (a SendError) at the first failure."""
+        messages = render.discord_messages(notification, self.formatting, self.config)
+        key = notification.dedup_key()
+        done = set(self._delivered.get(key, ())) | set(skip_parts)
+        pending = [i for i in range(len(messages)) if i not in done]
+        for n, index in enumerate(pending):
+            try:
+                response = await self._post(messages[index])
+            except SendError as err:
+                self._remember(key, frozenset(done))
+                raise DiscordSendError(err, frozenset(done)) from None
+            done.add(index)
+            if n + 1 < len(pending):
+                await self._pace(response)
+        self._delivered.pop(key, None)
+
+    def _remember(self, key: str, parts: frozenset[int]) -> None:
+        self._delivered[key] = parts
+        self._delivered.move_to_end(key)
+        while len(self._delivered) > REMEMBERED:
+            self._delivered.popitem(last=False)
+
+    async def _post(self, body: dict[str, Any]) -> httpx.Response:
+        try:
+            response = await self.client.post(self._url, json=body)
+        except httpx.TimeoutException:
+            raise SendError("discord request timed out", retryable=True, reason="timeout") from None
+        except httpx.HTTPError as exc:
+            message = f"discord request failed: {type(exc).__name__}: {redact(str(exc))}"
+            raise SendError(message, retryable=True, reason="network") from None
+        if response.is_success:
+            return response
+        raise _status_error(response)
+
+    async def _pace(self, response: httpx.Response) -> None:
+        """Wait for the bucket to refill when Discord says it is empty, instead of running into a 429."""
+        if response.headers.get("X-RateLimit-Remaining") == "0":
+            await asyncio.sleep(min(_float(response.headers.get("X-RateLimit-Reset-After")) or 0.0, MAX_PACE))
+
+
+def _float(value: object) -> float | None:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _status_error(response: httpx.Response) -> SendError:
+    """429 and 5xx are worth retrying; any other answer (400 bad payload, 401/403/404 bad webhook) is final."""
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    detail = redact(
+        f"{body.get('message') or response.reason_phrase}" + (f" (code {body['code']})" if body.get("code") else "")
+    )
+    if body.get("errors"):
+        detail += " " + redact(str(body["errors"]))[:300]
+    message = f"discord answered {status}: {detail}"
+    if status == 429:
+        retry_after = _float(body.get("retry_after"))
+        if retry_after is None:
+            retry_after = _float(response.headers.get("Retry-After"))
+        return SendError(message, retryable=True, reason="rate_limited", retry_after=retry_after)
+    return SendError(message, retryable=status >= 500, reason=f"http_{status}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from exporter.sources.base import Source, SourceConfig, SourceKind
+from exporter.sources.ga4 import Ga4Source, load_ga4_config
 from exporter.sources.hetrixtools import HetrixToolsSource, load_hetrixtools_config
 from exporter.sources.hetrixtools_webhook import hetrixtools_routes
 from exporter.sources.host import HostSource, load_host_config
@@ -16,6 +17,7 @@ SOURCES: dict[str, SourceKind] = {
     "host": SourceKind("host", load_host_config, HostSource),
     "sentry": SourceKind("sentry", load_sentry_config, SentrySource, routes=sentry_routes),
     "hetrixtools": SourceKind("hetrixtools", load_hetrixtools_config, HetrixToolsSource, routes=hetrixtools_routes),
+    "ga4": SourceKind("ga4", load_ga4_config, Ga4Source),
 }
 
 

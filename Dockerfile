@@ -1,0 +1,29 @@
+# One image for both allim services: `allim-exporter` (default, :8877) and `allim-bridge` (:8000).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY allim ./allim
+COPY exporter ./exporter
+COPY bridge ./bridge
+RUN pip install . \
+    && useradd --system --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin allim \
+    && mkdir -p /data \
+    && chown allim /data
+
+USER allim
+# The bridge's SQLite outbox; docker-compose.yml mounts a volume here.
+ENV BRIDGE_DATA_DIR=/data
+EXPOSE 8877 8000
+
+# The slim image has no curl: Python checks /healthz. Set HEALTH_URL to the bridge's port when running the bridge.
+ENV HEALTH_URL=http://127.0.0.1:8877/healthz
+HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ['HEALTH_URL'], timeout=4)"]
+
+CMD ["allim-exporter", "--web.listen-address=:8877"]

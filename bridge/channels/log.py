@@ -1,0 +1,48 @@
+"""The log channel: one JSON line per notification on stdout, so a bridge without channels still shows them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TextIO
+
+from bridge import render, view
+from bridge.alertmanager import Notification
+
+
+class LogChannel:
+    """Writes each notification as one JSON object on one line; never fails (stdout is the destination)."""
+
+    name = "log"
+    target = "log:stdout"
+
+    def __init__(self, formatting: render.Formatting, stream: TextIO | None = None) -> None:
+        self.formatting = formatting
+        self.stream = stream  # None: sys.stdout at the time of sending (tests capture it)
+
+    async def send(self, notification: Notification) -> None:
+        stream = self.stream or sys.stdout
+        stream.write(json.dumps(self.record(notification), ensure_ascii=False) + "\n")
+        stream.flush()
+
+    def record(self, notification: Notification) -> dict[str, object]:
+        alerts = view.ordered_alerts(notification)
+        return {
+            "title": render.email_subject(notification, self.formatting),
+            "severity": alerts[0].severity if alerts else "",
+            "status": notification.status,
+            "receiver": notification.receiver,
+            "group_key": notification.group_key,
+            "alerts": [
+                {
+                    "title": render.title(a, self.formatting),
+                    "status": a.status,
+                    "severity": a.severity,
+                    "summary": a.annotations.get("summary", ""),
+                    "starts_at": a.starts_at.isoformat() if a.starts_at else None,
+                    "ends_at": a.ends_at.isoformat() if a.ends_at else None,
+                }
+                for a in alerts
+            ],
+            "truncated_alerts": notification.truncated_alerts,
+        }

@@ -1,0 +1,185 @@
+"""Discord webhook bodies: one embed per alert, split over as many messages as Discord's limits require.
+
+Lengths are counted in UTF-16 code units, which is never less than Discord's own count, so a payload that
+fits here fits there. Anything cut gets an ellipsis, and one warning per notification says what was cut.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bridge import view
+from bridge.alertmanager import Notification
+from bridge.messages import words
+
+if TYPE_CHECKING:
+    from bridge.channels.discord import DiscordConfig
+    from bridge.render import Formatting
+
+log = logging.getLogger(__name__)
+
+TITLE = 256
+DESCRIPTION = 4096
+FIELDS = 25
+FIELD_NAME = 256
+FIELD_VALUE = 1024
+FOOTER = 2048
+AUTHOR = 256
+EMBED_TOTAL = 6000  # title + description + field names/values + footer + author, summed over a message
+EMBEDS = 10
+CONTENT = 2000
+USERNAME = 80
+ELLIPSIS = "…"
+FALLBACK_USERNAME = "allim"
+
+Embed = dict[str, Any]
+
+
+def length(text: str) -> int:
+    """Discord-safe length: UTF-16 code units (an emoji outside the BMP counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clip(text: str, limit: int, clipped: list[str], what: str) -> str:
+    """`text` cut to `limit` with an ellipsis; records `what` in `clipped` when it cuts."""
+    if length(text) <= limit:
+        return text
+    clipped.append(what)
+    units = 0
+    for i, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit - 1:
+            return text[:i] + ELLIPSIS
+    return text  # not reached: the text is longer than the limit
+
+
+def embed_length(embed: Embed) -> int:
+    total = length(embed.get("title", "")) + length(embed.get("description", ""))
+    total += sum(length(f["name"]) + length(f["value"]) for f in embed.get("fields", []))
+    total += length(embed.get("footer", {}).get("text", "")) + length(embed.get("author", {}).get("name", ""))
+    return total
+
+
+def safe_username(name: str) -> str:
+    """Discord rejects webhook usernames containing "discord" (or "clyde"); those fall back to "allim"."""
+    cleaned = view.one_line(name)[:USERNAME].strip()
+    lowered = cleaned.lower()
+    if not cleaned or "discord" in lowered or "clyde" in lowered or lowered in ("everyone", "here"):
+        return FALLBACK_USERNAME
+    return cleaned
+
+
+def _markdown_link(name: str, url: str) -> str:
+    return f"[{name}]({url.replace(' ', '%20').replace(')', '%29')})"
+
+
+def _links_value(links: tuple[tuple[str, str], ...]) -> str:
+    """Whole links only, as many as fit in one field: a URL cut in half is worse than a missing one."""
+    value = ""
+    for name, url in links:
+        candidate = f"{value} · {_markdown_link(name, url)}" if value else _markdown_link(name, url)
+        if length(candidate) <= FIELD_VALUE:
+            value = candidate
+    return value
+
+
+def _fields(v: view.AlertView, fmt: Formatting) -> list[tuple[str, str, bool]]:
+    w = words(fmt.language)
+    fields = [(w["severity"], v.severity_word, True)]
+    fields += [(w["value"], v.value, True)] if v.value else []
+    fields += [(name, value, True) for name, value in v.details]
+    fields += [(w["started"], v.started, True)] if v.started else []
+    fields += [(w["ended"], v.ended, True)] if v.ended else []
+    fields += [(w["labels"], v.other_labels, False)] if v.other_labels else []
+    links = _links_value(v.links)
+    fields += [(w["links"], links, False)] if links else []
+    return fields[:FIELDS]
+
+
+def build_embed(v: view.AlertView, fmt: Formatting, footer: str, clipped: list[str]) -> Embed:
+    embed: Embed = {"title": clip(v.title, TITLE, clipped, "title"), "color": v.colour}
+    description = "\n\n".join(t for t in (v.summary, v.description if v.description != v.summary else "") if t)
+    if description:
+        embed["description"] = clip(description, DESCRIPTION, clipped, "description")
+    embed["fields"] = [
+        {
+            "name": clip(name, FIELD_NAME, clipped, "field name"),
+            "value": clip(value or "-", FIELD_VALUE, clipped, "field value"),
+            "inline": inline,
+        }
+        for name, value, inline in _fields(v, fmt)
+    ]
+    embed["footer"] = {"text": clip(footer, FOOTER, clipped, "footer")}
+    _fit(embed, EMBED_TOTAL, clipped)
+    return embed
+
+
+def _fit(embed: Embed, budget: int, clipped: list[str]) -> None:
+    """Shrink one embed to `budget`: the description first, then the longest field values, then drop fields."""
+    excess = embed_length(embed) - budget
+    if excess > 0 and "description" in embed:
+        text = embed["description"]
+        embed["description"] = clip(text, max(length(text) - excess, 64), clipped, "description")
+    for field in sorted(embed["fields"], key=lambda f: -length(f["value"])):
+        excess = embed_length(embed) - budget
+        if excess <= 0:
+            break
+        field["value"] = clip(field["value"], max(length(field["value"]) - excess, 16), clipped, "field value")
+    while embed_length(embed) > budget and embed["fields"]:
+        embed["fields"].pop()
+        clipped.append("fields")
+
+
+def _mention(notification: Notification, config: DiscordConfig) -> str | None:
+    """The role to ping: only for a firing notification with a critical firing alert, and only a numeric id."""
+    role = (config.mention_role_id or "").strip()
+    critical = any(a.status == "firing" and a.severity == "critical" for a in notification.alerts)
+    return role if role.isdigit() and notification.status == "firing" and critical else None
+
+
+def pack(embeds: list[Embed]) -> list[list[Embed]]:
+    """Greedy split: ≤10 embeds and ≤6000 characters of embed text per message, order kept."""
+    batches: list[list[Embed]] = []
+    size = 0
+    for embed in embeds:
+        n = embed_length(embed)
+        if not batches or len(batches[-1]) == EMBEDS or size + n > EMBED_TOTAL:
+            batches.append([])
+            size = 0
+        batches[-1].append(embed)
+        size += n
+    return batches
+
+
+def discord_messages(
+    views: list[view.AlertView], notification: Notification, fmt: Formatting, config: DiscordConfig
+) -> list[dict[str, Any]]:
+    """The webhook bodies, in sending order. Only our own words (a role mention, a count) go into `content`."""
+    clipped: list[str] = []
+    footer = words(fmt.language)["footer"].format(receiver=view.one_line(notification.receiver))
+    embeds = [build_embed(v, fmt, footer, clipped) for v in views]
+    username = safe_username(config.username)
+    messages: list[dict[str, Any]] = [
+        {"username": username, "allowed_mentions": {"parse": []}, "embeds": batch} for batch in pack(embeds)
+    ]
+    content = _first_content(notification, fmt, config)
+    if messages and content:
+        role = _mention(notification, config)
+        messages[0]["content"] = clip(content, CONTENT, clipped, "content")
+        if role:
+            messages[0]["allowed_mentions"] = {"parse": [], "roles": [role]}
+    if clipped:
+        log.warning(
+            "discord payload truncated to fit Discord's limits",
+            extra={"cut": len(clipped), "parts": ",".join(sorted(set(clipped))), "alerts": len(views)},
+        )
+    return messages
+
+
+def _first_content(notification: Notification, fmt: Formatting, config: DiscordConfig) -> str:
+    role = _mention(notification, config)
+    lines = [f"<@&{role}>"] if role else []
+    if notification.truncated_alerts > 0:
+        lines.append(words(fmt.language)["truncated"].format(n=notification.truncated_alerts))
+    return "\n".join(lines)

@@ -1,0 +1,178 @@
+"""What one alert says, independent of the channel: title, texts, details, times and links (pure, no I/O).
+
+Every string here is plain, untrusted text: each channel escapes it for its medium (HTML for mail, nothing
+to escape for Discord embeds, whose mentions never ping). Single-line values have control characters removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bridge.alertmanager import Alert, Notification
+from bridge.messages import words
+
+if TYPE_CHECKING:  # render imports this module; Formatting is only needed for type hints here
+    from bridge.render import Formatting
+
+# Labels that best say *what* is affected, most identifying first.
+WHAT_LABELS = ("project", "monitor_name", "monitor", "target", "mountpoint", "instance", "host")
+# The source's details shown with each alert: (message key, labels tried in order).
+DETAIL_LABELS = (
+    ("project", ("project",)),
+    ("monitor", ("monitor_name", "monitor")),
+    ("target", ("target", "url")),
+    ("location", ("location", "mountpoint")),
+    ("host", ("host", "instance")),
+)
+SILENCE_VALUE_MAX = 100  # longer label values are left out of silence links
+SENTRY_KEYS = ("sentry_issue_url", "sentry_url", "issue_url")
+SEVERITY_ORDER = ("critical", "high", "warning", "info")
+# Embed / mail accent colours: by severity while firing, green once resolved.
+COLOURS = {"critical": 0xE01E5A, "high": 0xF2711C, "warning": 0xECB22E, "info": 0x3B82F6, "resolved": 0x2EB67D}
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """Text safe for a header or a title: every run of control characters (CR, LF, tab...) becomes one space."""
+    return _CONTROL.sub(" ", text).strip()
+
+
+def multi_line(text: str) -> str:
+    """Text kept on several lines, without the other control characters."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(one_line(line) for line in lines).strip()
+
+
+def colour(alert: Alert) -> int:
+    return COLOURS["resolved"] if alert.status == "resolved" else COLOURS[alert.severity]
+
+
+def tag(alert: Alert) -> str:
+    return "RESOLVED" if alert.status == "resolved" else alert.severity.upper()
+
+
+def what(alert: Alert) -> str:
+    """The most identifying label's value (a mountpoint says which host too), else the summary."""
+    labels = alert.labels
+    for key in WHAT_LABELS:
+        if labels.get(key):
+            host = labels.get("host") or labels.get("instance") if key == "mountpoint" else ""
+            return one_line(f"{host} {labels[key]}" if host else labels[key])
+    return one_line(alert.annotations.get("summary", ""))
+
+
+def title(alert: Alert, fmt: Formatting) -> str:
+    """`[CRITICAL] HostDiskAlmostFull — web-1`, or `[RESOLVED] ...` (the tag is the same in every language)."""
+    subject = what(alert)
+    head = f"[{tag(alert)}] {one_line(alert.name)}"
+    return f"{head} — {subject}" if subject else head
+
+
+def format_time(moment: datetime | None, fmt: Formatting) -> str:
+    if moment is None:
+        return ""
+    try:
+        zone = ZoneInfo(fmt.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def is_link(url: str) -> bool:
+    """Only http(s) URLs become links: a `javascript:` runbook must never reach an href."""
+    return url.startswith(("http://", "https://")) and not _CONTROL.search(url)
+
+
+def silence_url(alert: Alert, external_url: str) -> str:
+    """Alertmanager's "new silence" page with the alert's labels as matchers, alertname first.
+
+    Labels with huge values are left out (the link must fit in a Discord field); the silence form shows the
+    matchers before anything is created, so a broader filter is visible to whoever uses it.
+    """
+    if not is_link(external_url):
+        return ""
+    short = [k for k, v in alert.labels.items() if len(v) <= SILENCE_VALUE_MAX]
+    names = sorted(short, key=lambda k: (k != "alertname", k))
+    matchers = ",".join(f'{k}="{_matcher_value(alert.labels[k])}"' for k in names)
+    return f"{external_url.rstrip('/')}/#/silences/new?filter={quote('{' + matchers + '}', safe='')}"
+
+
+def _matcher_value(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """One alert, rendered to plain strings in the receiver's language and zone."""
+
+    title: str
+    status: str
+    colour: int
+    severity: str
+    severity_word: str
+    value: str
+    summary: str
+    description: str
+    details: tuple[tuple[str, str], ...]  # (translated name, value)
+    other_labels: str  # `key=value, ...` for the labels not shown elsewhere
+    started: str
+    ended: str
+    links: tuple[tuple[str, str], ...]  # (translated name, http(s) URL)
+
+
+def alert_view(alert: Alert, notification: Notification, fmt: Formatting) -> AlertView:
+    w = words(fmt.language)
+    details = tuple((w[key], value) for key, value in _details(alert))
+    shown = {"alertname", "severity", *(k for _, keys in DETAIL_LABELS for k in keys)}
+    others = ", ".join(f"{k}={one_line(v)}" for k, v in sorted(alert.labels.items()) if k not in shown)
+    return AlertView(
+        title=title(alert, fmt),
+        status=alert.status,
+        colour=colour(alert),
+        severity=alert.severity,
+        severity_word=w[alert.severity],
+        value=one_line(alert.annotations.get("value", "")),
+        summary=multi_line(alert.annotations.get("summary", "")),
+        description=multi_line(alert.annotations.get("description", "")),
+        details=details,
+        other_labels=others,
+        started=format_time(alert.starts_at, fmt),
+        ended=format_time(alert.ends_at, fmt) if alert.status == "resolved" else "",
+        links=_links(alert, notification, fmt),
+    )
+
+
+def _details(alert: Alert) -> list[tuple[str, str]]:
+    found = []
+    for key, labels in DETAIL_LABELS:
+        value = next((alert.labels[k] for k in labels if alert.labels.get(k)), "")
+        if value:
+            found.append((key, one_line(value)))
+    return found
+
+
+def _links(alert: Alert, notification: Notification, fmt: Formatting) -> tuple[tuple[str, str], ...]:
+    w = words(fmt.language)
+    sentry = next((src[k] for k in SENTRY_KEYS for src in (alert.annotations, alert.labels) if src.get(k)), "")
+    candidates = (
+        ("runbook", alert.annotations.get("runbook_url", "")),
+        ("dashboard", alert.annotations.get("dashboard_url") or fmt.dashboard_url or ""),
+        ("query", alert.generator_url),
+        ("sentry", sentry),
+        ("silence", silence_url(alert, notification.external_url) if alert.status == "firing" else ""),
+    )
+    return tuple((w[key], url.strip()) for key, url in candidates if is_link(url.strip()))
+
+
+def ordered_alerts(notification: Notification) -> list[Alert]:
+    """Firing before resolved, most severe first; stable otherwise (Alertmanager's order)."""
+    return sorted(
+        notification.alerts,
+        key=lambda a: (a.status != "firing", SEVERITY_ORDER.index(a.severity)),
+    )

@@ -1,0 +1,40 @@
+"""Shared paths and helpers for the deploy/ tests: the real promtool and amtool binaries, never skipped."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+PROMETHEUS_DIR = DEPLOY / "prometheus"
+RULES_DIR = PROMETHEUS_DIR / "rules"
+RULE_TESTS_DIR = PROMETHEUS_DIR / "tests"
+ALERTMANAGER_CONFIG = DEPLOY / "alertmanager" / "alertmanager.yml"
+README = ROOT / "README.md"
+
+# Every alert's runbook_url is this plus the lower-cased alert name: GitHub's anchor for "### AlertName".
+RUNBOOK_BASE = "https://github.com/allim/allim/blob/main/README.md#"
+
+
+def binary(name: str) -> str:
+    """The path of a required binary; its absence fails the test (make test installs it)."""
+    path = shutil.which(name)
+    assert path, f"{name} is not installed: run `make test` (scripts/install-system-deps.sh) or apt-get install it"
+    return path
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
+
+
+def github_anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def readme_anchors() -> set[str]:
+    return {github_anchor(m.group(1)) for m in re.finditer(r"^#{1,6} (.+)$", README.read_text(), re.MULTILINE)}

@@ -1,0 +1,113 @@
+"""The Alertmanager config: amtool check-config, routing per severity, and the bridge receivers it posts to."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.deploy.support import ALERTMANAGER_CONFIG, DEPLOY, README, RULES_DIR, binary, run
+
+BRIDGE_CONFIG = DEPLOY / "bridge" / "bridge.yml"
+BRIDGE_RECEIVERS = {"critical", "default", "watchdog"}
+# The labels that identify what an alert is about, one per source (plus instance for host and target alerts).
+IDENTIFYING = {"alertname", "project", "monitor_id", "mountpoint", "interface", "property", "source", "channel"}
+
+
+def config() -> dict:
+    return yaml.safe_load(ALERTMANAGER_CONFIG.read_text())
+
+
+def route(*labels: str) -> str:
+    """The receivers amtool resolves for a label set, comma-separated."""
+    cmd = [binary("amtool"), "config", "routes", "test", f"--config.file={ALERTMANAGER_CONFIG}", *labels]
+    result = run(*cmd)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.strip()
+
+
+def test_amtool_check_config() -> None:
+    result = run(binary("amtool"), "check-config", str(ALERTMANAGER_CONFIG))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+    assert "- 4 receivers" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("labels", "receiver"),
+    [
+        (["alertname=HetrixToolsMonitorDown", "severity=critical", "monitor_id=m1"], "critical"),
+        (["alertname=SentryErrorRateHigh", "severity=critical", "project=web"], "critical"),
+        (["alertname=SentryErrorRateHigh", "severity=high", "project=web"], "default"),
+        (["alertname=HostCpuUsageHigh", "severity=warning", "instance=a:8877"], "default"),
+        (["alertname=SomethingInformational", "severity=info"], "null"),
+        (["alertname=Watchdog", "severity=info"], "watchdog"),
+        (["alertname=NoSeverityLabel"], "default"),
+        (["alertname=OddSeverity", "severity=page"], "default"),
+    ],
+)
+def test_routes(labels: list[str], receiver: str) -> None:
+    assert route(*labels) == receiver
+
+
+def test_verify_receivers_rejects_a_wrong_route() -> None:
+    cmd = [binary("amtool"), "config", "routes", "test", f"--config.file={ALERTMANAGER_CONFIG}"]
+    result = run(*cmd, "--verify.receivers=default", "severity=critical")
+    assert result.returncode == 1, result.stdout + result.stderr
+
+
+def test_every_rule_routes_by_its_severity() -> None:
+    expected = {"critical": "critical", "high": "default", "warning": "default", "info": "null"}
+    for path in sorted(RULES_DIR.glob("*.yml")):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            for rule in group["rules"]:
+                severity = rule["labels"]["severity"]
+                want = "watchdog" if rule["alert"] == "Watchdog" else expected[severity]
+                assert route(f"alertname={rule['alert']}", f"severity={severity}") == want, rule["alert"]
+
+
+def test_webhooks_post_to_the_bridge_with_bearer_auth_from_a_file() -> None:
+    receivers = {r["name"]: r for r in config()["receivers"]}
+    assert set(receivers) == BRIDGE_RECEIVERS | {"null"}
+    assert "webhook_configs" not in receivers["null"]
+    for name in BRIDGE_RECEIVERS:
+        (hook,) = receivers[name]["webhook_configs"]
+        assert hook["url"] == f"http://bridge:8000/alertmanager/{name}"
+        assert hook["send_resolved"] is True
+        assert 0 < hook["max_alerts"] <= 100
+        auth = hook["http_config"]["authorization"]
+        assert auth == {"type": "Bearer", "credentials_file": "/run/secrets/bridge_auth_token"}
+    assert "credentials:" not in ALERTMANAGER_CONFIG.read_text()
+
+
+def test_grouping_and_inhibition_use_the_identifying_labels() -> None:
+    cfg = config()
+    assert set(cfg["route"]["group_by"]) >= IDENTIFYING | {"instance"}
+    inhibit = cfg["inhibit_rules"]
+    by_source = {tuple(rule["source_matchers"]): rule for rule in inhibit}
+    critical = by_source[('severity="critical"',)]
+    assert critical["target_matchers"] == ['severity=~"high|warning"']
+    assert set(critical["equal"]) == set(cfg["route"]["group_by"])
+    high = by_source[('severity="high"',)]
+    assert high["target_matchers"] == ['severity="warning"']
+    assert set(high["equal"]) == set(cfg["route"]["group_by"])
+
+
+def test_bridge_example_config_defines_the_routed_receivers() -> None:
+    bridge = yaml.safe_load(BRIDGE_CONFIG.read_text())
+    assert set(bridge["receivers"]) == BRIDGE_RECEIVERS
+    assert set(bridge["receivers"]["critical"]["channels"]) == {"discord", "email"}
+    assert bridge["receivers"]["default"]["channels"] == ["discord"]
+
+
+def test_readme_receiver_snippet_is_valid(tmp_path: Path) -> None:
+    section = README.read_text().split("### Adding allim to an existing Prometheus and Alertmanager", 1)[1]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.DOTALL)
+    (snippet,) = [yaml.safe_load(b) for b in blocks if "receivers:" in b]
+    snippet["route"]["receiver"] = "allim-default"
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(yaml.safe_dump(snippet))
+    result = run(binary("amtool"), "check-config", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr

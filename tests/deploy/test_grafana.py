@@ -1,0 +1,126 @@
+"""The Grafana provisioning and dashboard: structure, data source by variable only, and queries promtool can parse.
+
+`dashboard_queries()` gives every panel query with Grafana's interval variables replaced, ready to send to
+a live Prometheus (the end-to-end test checks that each returns data).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.deploy.support import DEPLOY, binary, run
+
+GRAFANA = DEPLOY / "grafana"
+DASHBOARD = GRAFANA / "dashboards" / "allim.json"
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
+ROWS = ["Sentry", "HetrixTools", "GA4", "Host", "Exporter health", "Bridge deliveries"]
+# Grafana's built-in interval variables, replaced by a window Prometheus accepts.
+INTERVAL_VARIABLES = ("$__rate_interval", "${__rate_interval}", "$__interval", "${__interval}", "$__range")
+WINDOW = "5m"
+
+
+def dashboard() -> dict[str, Any]:
+    return json.loads(DASHBOARD.read_text())
+
+
+def panels(dash: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    """Every panel, including those nested in collapsed rows."""
+    for panel in (dash or dashboard())["panels"]:
+        yield panel
+        yield from panel.get("panels", [])
+
+
+def query_panels() -> list[dict[str, Any]]:
+    return [p for p in panels() if p["type"] != "row"]
+
+
+def substitute(expr: str) -> str:
+    for variable in INTERVAL_VARIABLES:
+        expr = expr.replace(variable, WINDOW)
+    return expr
+
+
+def dashboard_targets() -> list[tuple[str, str]]:
+    """(panel title, query) for every target of every panel, interval variables replaced by 5m."""
+    return [(p["title"], substitute(t["expr"])) for p in query_panels() for t in p["targets"]]
+
+
+def dashboard_queries() -> list[str]:
+    """Every panel query of deploy/grafana/dashboards/allim.json, interval variables replaced by 5m."""
+    return [expr for _, expr in dashboard_targets()]
+
+
+def datasource_refs(node: Any) -> Iterator[Any]:
+    """Every value of a `datasource` key anywhere in the JSON."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "datasource":
+                yield value
+            yield from datasource_refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from datasource_refs(item)
+
+
+def test_dashboard_structure() -> None:
+    dash = dashboard()
+    assert dash["uid"] == "allim" and dash["title"]
+    assert "__inputs" not in dash
+    assert [p["title"] for p in dash["panels"] if p["type"] == "row"] == ROWS
+    ids = [p["id"] for p in panels(dash)]
+    assert len(ids) == len(set(ids)), "panel ids must be unique"
+    for panel in panels(dash):
+        grid = panel["gridPos"]
+        assert 0 <= grid["x"] and grid["x"] + grid["w"] <= 24, panel["title"]
+
+
+def test_datasource_is_a_variable() -> None:
+    (variable,) = [v for v in dashboard()["templating"]["list"] if v["name"] == "datasource"]
+    assert variable["type"] == "datasource" and variable["query"] == "prometheus"
+
+
+def test_no_hard_coded_datasource_uid() -> None:
+    refs = list(datasource_refs(dashboard()))
+    assert refs and all(ref == DATASOURCE for ref in refs), [r for r in refs if r != DATASOURCE]
+    for panel in query_panels():
+        assert panel["datasource"] == DATASOURCE, panel["title"]
+
+
+def test_every_panel_has_queries() -> None:
+    for panel in query_panels():
+        assert panel["targets"], panel["title"]
+        for target in panel["targets"]:
+            assert target["expr"].strip(), panel["title"]
+            assert target["datasource"] == DATASOURCE, panel["title"]
+        ref_ids = [t["refId"] for t in panel["targets"]]
+        assert len(ref_ids) == len(set(ref_ids)), panel["title"]
+
+
+def test_every_query_parses() -> None:
+    queries = dashboard_queries()
+    assert queries and not any("$" in q for q in queries), [q for q in queries if "$" in q]
+    # One recording rule per query: `promtool check rules` parses every expression.
+    records = [{"record": f"dashboard:query_{i}", "expr": q} for i, q in enumerate(queries)]
+    rules = {"groups": [{"name": "dashboard", "rules": records}]}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dashboard.yml"
+        path.write_text(yaml.safe_dump(rules))
+        result = run(binary("promtool"), "check", "rules", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(queries)} rules found" in result.stdout
+
+
+def test_provisioning() -> None:
+    datasources = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())
+    (source,) = datasources["datasources"]
+    assert source["type"] == "prometheus" and source["url"] == "http://prometheus:9090"
+    providers = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "allim.yml").read_text())
+    (provider,) = providers["providers"]
+    assert provider["type"] == "file"
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
