@@ -85,8 +85,10 @@ class Worker:
         await self.attempt(delivery)
 
     async def _wait(self, timeout: float) -> None:
+        # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that races with the wake-up.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.wake.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self.wake.wait()
 
     async def attempt(self, delivery: Delivery) -> None:
         name = self.ref.name

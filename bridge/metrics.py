@@ -63,5 +63,5 @@ class BridgeMetrics:
     def watch_pending(self, channel: str, count: Callable[[], float]) -> None:
         """Read the outbox's in-memory pending count at scrape time (no disk access on /metrics)."""
         self.pending.labels(channel).set_function(count)
-        for name in ("notifications", "requests"):
+        for name in ("notifications", "requests", "delivery_seconds"):
             getattr(self, name).labels(channel)  # expose 0 from the start, so rate() works at once
