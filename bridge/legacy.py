@@ -57,7 +57,8 @@ def notification_from_legacy(body: object, receiver: str, now: datetime | None =
     rule = body.get("rule_name")
     if not isinstance(rule, str) or not rule.strip():
         raise PayloadError("rule_name must be a non-empty string")
-    metric_data = body.get("metric_data") or {}
+    metric_data = body.get("metric_data")
+    metric_data = {} if metric_data is None else metric_data
     if not isinstance(metric_data, dict):
         raise PayloadError("metric_data must be an object")
     status = body.get("status", "firing")
