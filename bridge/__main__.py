@@ -1,0 +1,64 @@
+"""`python -m bridge` / `allim-bridge`: flags in the Prometheus style, config check, then serve.
+
+`allim-bridge send-test` instead posts a sample notification to a running bridge (see bridge/sendtest.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+from allim import __version__
+from allim.logs import FORMATS, LEVELS, setup_logging
+from allim.serve import parse_listen_address, serve
+from allim.settings import ConfigError
+from bridge.app import create_app
+from bridge.config import load_config
+
+log = logging.getLogger("bridge")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="allim-bridge", description="Alertmanager webhooks to durable email and Discord notifications."
+    )
+    parser.add_argument("--config.file", dest="config_file", help="YAML config file (optional)")
+    parser.add_argument("--web.listen-address", dest="listen_address", default=":8000", help="default :8000")
+    parser.add_argument("--log.level", dest="log_level", choices=LEVELS, default="info")
+    parser.add_argument("--log.format", dest="log_format", choices=FORMATS, default="logfmt")
+    parser.add_argument("--version", action="version", version=f"allim-bridge {__version__}")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["send-test"]:
+        from bridge.sendtest import main as send_test
+
+        return send_test(args_list[1:], os.environ if env is None else env)
+    args = parse_args(args_list)
+    setup_logging(args.log_level, args.log_format)
+    problems = []
+    try:
+        parse_listen_address(args.listen_address)
+    except ValueError as exc:
+        problems.append(f"--web.listen-address: {exc}")
+    try:
+        config = load_config(args.config_file, os.environ if env is None else env)
+    except ConfigError as exc:
+        problems += exc.problems
+    if problems:
+        print(f"allim-bridge: {ConfigError(problems)}", file=sys.stderr)
+        return 2
+    receivers = {name: len(r.discord) + len(r.email) or "log" for name, r in config.receivers.items()}
+    log.info("starting", extra={"version": __version__, "address": args.listen_address, "receivers": receivers})
+    serve(create_app(config), args.listen_address, log_level=args.log_level)
+    log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

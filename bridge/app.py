@@ -1,0 +1,226 @@
+"""The bridge's HTTP app: webhooks in, committed to the outbox before the 2xx, delivered by the workers.
+
+Status codes follow what Alertmanager does with them: 200 once committed (or recognised as a duplicate),
+4xx for a request that a retry would not fix (Alertmanager does not retry those), 503 only when the
+outbox cannot accept, so Alertmanager retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from allim import __version__
+from bridge.alertmanager import Notification, PayloadError
+from bridge.auth import authorized
+from bridge.channels import Channel
+from bridge.config import DEFAULT_RECEIVER, BridgeConfig
+from bridge.dispatch import Backoff, Dispatcher, Worker
+from bridge.legacy import notification_from_legacy
+from bridge.metrics import BridgeMetrics
+from bridge.outbox import ChannelRef, Outbox, OutboxError
+from bridge.receivers import build_channels
+from bridge.requests import Reject, read_json
+
+log = logging.getLogger("bridge")
+USER_AGENT = f"allim-bridge/{__version__}"
+PRUNE_INTERVAL = 3600.0
+
+
+@dataclass
+class BridgeState:
+    config: BridgeConfig
+    outbox: Outbox
+    metrics: BridgeMetrics
+    dispatcher: Dispatcher
+    receivers: dict[str, list[ChannelRef]]
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    ready: bool = False
+
+
+def make_redactor(secrets: list[str]) -> Callable[[str], str]:
+    """Replaces every configured secret in a text (belt and braces: channels already keep them out)."""
+    values = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    def redact(text: str) -> str:
+        for value in values:
+            text = text.replace(value, "**********")
+        return text
+
+    return redact
+
+
+def _refs(receiver: str, channels: list[Channel]) -> list[ChannelRef]:
+    refs, seen = [], dict[str, int]()
+    for channel in channels:
+        index = seen[channel.name] = seen.get(channel.name, -1) + 1
+        refs.append(ChannelRef(f"{receiver}/{channel.name}/{index}", channel.name, channel.target))
+    return refs
+
+
+Handler = Callable[[Request, "BridgeState"], Awaitable[Response]]
+
+
+def _endpoint(handler: Handler, *, counted: bool = True) -> Callable[[Request], Awaitable[Response]]:
+    """Auth, the one-line 4xx/5xx answers, and allim_bridge_webhook_requests_total{code} (`counted`)."""
+
+    async def endpoint(request: Request) -> Response:
+        state: BridgeState = request.app.state.bridge
+        try:
+            if not authorized(request.headers.get("authorization"), state.config.auth_token):
+                raise Reject(401, "missing or wrong token (Authorization: Bearer <token>)")
+            response = await handler(request, state)
+        except Reject as exc:
+            log.info("request rejected", extra={"path": request.url.path, "code": exc.status, "reason": exc.reason})
+            response = PlainTextResponse(exc.reason + "\n", status_code=exc.status)
+            if exc.status == 401:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="allim-bridge"'
+        if counted:
+            state.metrics.webhook_requests.labels(str(response.status_code)).inc()
+        return response
+
+    return endpoint
+
+
+async def _accept(state: BridgeState, notification: Notification) -> Response:
+    refs = state.receivers[notification.receiver]
+    try:
+        notification_id = await state.outbox.enqueue(notification, refs, state.config.dedup_window)
+    except OutboxError as exc:
+        log.error("cannot accept notification", extra={"err": str(exc)})
+        raise Reject(503, str(exc)) from None
+    if notification_id is None:
+        state.metrics.duplicates.inc()
+        return JSONResponse({"status": "duplicate", "detail": "already accepted within the dedup window"})
+    state.dispatcher.wake([ref.key for ref in refs])
+    return JSONResponse({"status": "accepted", "id": notification_id})
+
+
+async def alertmanager_webhook(request: Request, state: BridgeState) -> Response:
+    receiver = request.path_params["receiver"]
+    if receiver not in state.receivers:
+        raise Reject(404, f"unknown receiver {receiver!r}; configured: {', '.join(sorted(state.receivers))}")
+    body = await read_json(request)
+    try:
+        notification = Notification.from_webhook(body, receiver)
+    except PayloadError as exc:
+        raise Reject(400, str(exc)) from None
+    return await _accept(state, notification)
+
+
+async def legacy_send(request: Request, state: BridgeState) -> Response:
+    body = await read_json(request)
+    try:
+        notification = notification_from_legacy(body, DEFAULT_RECEIVER)
+    except PayloadError as exc:
+        raise Reject(400, str(exc)) from None
+    return await _accept(state, notification)
+
+
+async def notifications(request: Request, state: BridgeState) -> Response:
+    try:
+        limit = min(500, max(1, int(request.query_params.get("limit", "50"))))
+    except ValueError:
+        raise Reject(400, "limit must be a whole number") from None
+    return JSONResponse({"notifications": await state.outbox.recent(limit)})
+
+
+async def metrics(request: Request) -> Response:
+    state: BridgeState = request.app.state.bridge
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok\n")
+
+
+async def readyz(request: Request) -> Response:
+    state: BridgeState = request.app.state.bridge
+    if state.ready and all(not t.done() for t in state.dispatcher.tasks):
+        return PlainTextResponse("ready\n")
+    return PlainTextResponse("outbox not open or a delivery worker stopped\n", status_code=503)
+
+
+async def _prune_forever(state: BridgeState) -> None:
+    while True:
+        try:
+            deleted = await state.outbox.prune(state.config.outbox.retention, state.config.dedup_window)
+            if deleted:
+                log.info("pruned old notifications", extra={"deleted": deleted})
+        except Exception:
+            log.exception("pruning the outbox failed")
+        await asyncio.sleep(PRUNE_INTERVAL)
+
+
+def create_app(
+    config: BridgeConfig,
+    *,
+    channels: dict[str, list[Channel]] | None = None,
+    client: httpx.AsyncClient | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
+    """The app; its lifespan opens the outbox, starts the delivery workers and closes the HTTP client.
+
+    `channels` (receiver name to channels) replaces the configured ones, for tests."""
+    own_client = client is None
+    http = client or httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=False, timeout=15.0)
+    if channels is None:
+        channels = {name: build_channels(receiver, http) for name, receiver in config.receivers.items()}
+    box = config.outbox
+    outbox = Outbox(box.path, max_pending=box.max_pending, busy_timeout=box.busy_timeout, clock=clock)
+    bridge_metrics = BridgeMetrics()
+    backoff = Backoff(box.backoff_initial, box.backoff_max, box.delivery_deadline)
+    redact = make_redactor(config.secrets())
+    receivers = {name: _refs(name, chans) for name, chans in channels.items()}
+    workers = [
+        Worker(channel, ref, outbox, bridge_metrics, backoff, clock=clock, redact=redact)
+        for name, chans in channels.items()
+        for channel, ref in zip(chans, receivers[name], strict=True)
+    ]
+    for channel_name in {ref.name for refs in receivers.values() for ref in refs}:
+        bridge_metrics.watch_pending(channel_name, lambda n=channel_name: outbox.pending[n])
+    state = BridgeState(config, outbox, bridge_metrics, Dispatcher(workers), receivers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if config.auth_token is None:
+            log.warning("BRIDGE_AUTH_TOKEN is not set: anyone who can reach the bridge can send notifications")
+        await outbox.open()
+        state.dispatcher.start()
+        state.tasks.append(asyncio.create_task(_prune_forever(state), name="prune outbox"))
+        state.ready = True
+        log.info("outbox open", extra={"path": str(box.path), "pending": sum(outbox.pending.values())})
+        try:
+            yield
+        finally:
+            state.ready = False
+            await state.dispatcher.stop()
+            for task in state.tasks:
+                task.cancel()
+            await asyncio.gather(*state.tasks, return_exceptions=True)
+            await outbox.close()
+            if own_client:
+                await http.aclose()
+
+    routes = [
+        Route("/alertmanager/{receiver}", _endpoint(alertmanager_webhook), methods=["POST"]),
+        Route("/api/alerts/send", _endpoint(legacy_send), methods=["POST"]),
+        Route("/api/notifications", _endpoint(notifications, counted=False), methods=["GET"]),
+        Route("/metrics", metrics),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.bridge = state
+    return app

@@ -1,0 +1,120 @@
+import subprocess
+
+import pytest
+
+from allim.settings import ConfigError
+from bridge.config import config_from_mapping, load_config
+from tests.support import python_module
+
+DISCORD = "https://discord.com/api/webhooks/123/secret-token-abc"
+
+
+def test_config_env_only_gives_a_default_receiver_with_every_channel(tmp_path):
+    (tmp_path / "pw").write_text("smtp-pass\n")
+    env = {
+        "DISCORD_WEBHOOK_URL": DISCORD,
+        "SMTP_SERVER": "smtp.example.com",
+        "SMTP_USERNAME": "bridge",
+        "SMTP_PASSWORD_FILE": str(tmp_path / "pw"),
+        "SMTP_FROM": "allim@example.com",
+        "EMAIL_TO": "ops@example.com, dev@example.com",
+        "BRIDGE_AUTH_TOKEN": "tok-123456",
+        "BRIDGE_DATA_DIR": str(tmp_path / "data"),
+        "ALLIM_LANGUAGE": "ko",
+        "ALLIM_TIMEZONE": "Asia/Seoul",
+    }
+    config = config_from_mapping({}, env)
+    default = config.receivers["default"]
+    assert default.discord[0].webhook_url.reveal() == DISCORD
+    email = default.email[0]
+    assert (email.host, email.port, email.tls) == ("smtp.example.com", 587, "starttls")
+    assert email.to == ("ops@example.com", "dev@example.com")
+    assert email.password.reveal() == "smtp-pass" and email.username == "bridge"
+    assert (default.formatting.language, default.formatting.timezone) == ("ko", "Asia/Seoul")
+    assert config.auth_token.reveal() == "tok-123456"
+    assert config.outbox.path == tmp_path / "data" / "outbox.sqlite3"
+    assert config.dedup_window == 300
+    assert set(config.secrets()) == {DISCORD, "smtp-pass", "tok-123456"}
+
+
+def test_config_without_channels_still_has_a_default_receiver():
+    config = config_from_mapping({}, {})
+    assert config.receivers["default"].discord == () and config.receivers["default"].email == ()
+    assert config.auth_token is None
+
+
+def test_config_implicit_tls_defaults_to_port_465():
+    env = {"SMTP_SERVER": "mx", "SMTP_FROM": "a@x", "EMAIL_TO": "b@x", "SMTP_TLS": "implicit"}
+    assert config_from_mapping({}, env).receivers["default"].email[0].port == 465
+
+
+def test_config_yaml_receivers_with_several_channels(tmp_path):
+    path = tmp_path / "bridge.yml"
+    path.write_text(
+        """
+dedup_window: 2m
+smtp: {server: mx.example.com, from: allim@example.com, tls: none}
+outbox: {max_pending: 50, delivery_deadline: 1h}
+receivers:
+  critical:
+    timezone: Asia/Seoul
+    discord:
+      - webhook_url: https://discord.com/api/webhooks/1/a
+        mention_role_id: "42"
+      - webhook_url: https://discord.com/api/webhooks/2/b
+    email:
+      - to: [oncall@example.com]
+"""
+    )
+    config = load_config(str(path), {"DISCORD_WEBHOOK_URL": DISCORD})
+    critical = config.receivers["critical"]
+    assert [d.mention_role_id for d in critical.discord] == ["42", None]
+    assert critical.email[0].port == 25 and critical.formatting.timezone == "Asia/Seoul"
+    assert config.receivers["default"].discord[0].webhook_url.reveal() == DISCORD
+    assert (config.dedup_window, config.outbox.max_pending, config.outbox.delivery_deadline) == (120, 50, 3600)
+
+
+def test_config_reports_every_problem_at_once():
+    data = {
+        "receivers": {"bad name!": {}, "ops": {"discord": [{"mention_role_id": "x"}], "email": [{"to": ["nope"]}]}},
+        "outbox": {"max_pending": 0, "typo": 1},
+    }
+    env = {
+        "ALLIM_LANGUAGE": "fr",
+        "ALLIM_TIMEZONE": "Mars/Olympus",
+        "SMTP_TLS": "ssl",
+        "EMAIL_TO": "ops@example.com",
+        "DISCORD_WEBHOOK_URL": "not-a-url-secret-xyz",
+    }
+    with pytest.raises(ConfigError) as info:
+        config_from_mapping(data, env)
+    text = str(info.value)
+    for expected in (
+        "ALLIM_LANGUAGE",
+        "unknown time zone 'Mars/Olympus'",
+        "SMTP_TLS",
+        "receivers.bad name!",
+        "receivers.ops.discord[0].webhook_url: required",
+        "receivers.ops.discord[0].mention_role_id",
+        "'nope' is not an email address",
+        "environment variable EMAIL_TO: recipients are set but no SMTP server",
+        "environment variable DISCORD_WEBHOOK_URL: must be an http(s) URL",
+        "outbox.max_pending",
+        "outbox.typo: unknown key",
+    ):
+        assert expected in text, expected
+    assert "not-a-url-secret-xyz" not in text
+    assert len(info.value.problems) >= 11
+
+
+def test_config_error_exits_2_with_every_problem(tmp_path):
+    env = {"ALLIM_LANGUAGE": "fr", "SMTP_TLS": "ssl", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        python_module("bridge", "--web.listen-address", "nope"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "--web.listen-address" in result.stderr and "ALLIM_LANGUAGE" in result.stderr and "SMTP_TLS" in result.stderr

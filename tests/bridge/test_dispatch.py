@@ -1,0 +1,139 @@
+import asyncio
+
+import pytest
+
+from bridge.channels import SendError
+from bridge.dispatch import Backoff, Worker
+from bridge.metrics import BridgeMetrics
+from bridge.outbox import ChannelRef, Outbox
+from tests.bridge.helpers import FakeChannel, notification, retryable
+from tests.bridge.test_outbox import Clock
+
+REF = ChannelRef("default/fake/0", "fake", "fake:room")
+
+
+@pytest.fixture
+async def outbox(tmp_path):
+    box = Outbox(tmp_path / "outbox.sqlite3", clock=Clock())
+    await box.open()
+    yield box
+    await box.close()
+
+
+def make_worker(outbox, channel, backoff=None, redact=lambda text: text):
+    metrics = BridgeMetrics()
+    backoff = backoff or Backoff(initial=10, maximum=100, deadline=3600, jitter=0)
+    return Worker(channel, REF, outbox, metrics, backoff, clock=outbox.clock, redact=redact)
+
+
+def sample(worker, name, **labels):
+    value = worker.metrics.registry.get_sample_value(name, {"channel": "fake", **labels})
+    return value or 0
+
+
+async def test_dispatch_retries_a_retryable_failure_with_backoff_then_succeeds(outbox):
+    channel = FakeChannel(errors=[retryable("http_500")])
+    worker = make_worker(outbox, channel)
+    await outbox.enqueue(notification(1), [REF], 300)
+    await worker.step()  # attempt 1 fails
+    delivery = await outbox.next_delivery(REF.key)
+    assert (delivery.attempts, delivery.next_attempt_at) == (1, outbox.clock.now + 10)
+    outbox.clock.now += 10
+    await worker.step()  # attempt 2 succeeds
+    assert channel.sent == [notification(1)]
+    assert await outbox.next_delivery(REF.key) is None
+    assert sample(worker, "allim_bridge_notification_requests_total") == 2
+    assert sample(worker, "allim_bridge_notification_requests_failed_total", reason="http_500") == 1
+    assert sample(worker, "allim_bridge_notifications_total") == 1
+    assert sample(worker, "allim_bridge_delivery_seconds_count") == 1
+
+
+async def test_dispatch_backoff_grows_exponentially_and_is_capped():
+    backoff = Backoff(initial=1, maximum=60, jitter=0)
+    assert [backoff.delay(n) for n in (1, 2, 3, 7, 50)] == [1, 2, 4, 60, 60]
+    jittered = Backoff(initial=10, jitter=0.2)
+    assert jittered.delay(1, rng=lambda: 0.0) == 8 and jittered.delay(1, rng=lambda: 1.0) == 12
+
+
+async def test_dispatch_honours_retry_after_exactly(outbox):
+    channel = FakeChannel(errors=[retryable("rate_limited", retry_after=2.5)])
+    worker = make_worker(outbox, channel)
+    await outbox.enqueue(notification(1), [REF], 300)
+    await worker.step()
+    delivery = await outbox.next_delivery(REF.key)
+    assert delivery.next_attempt_at == outbox.clock.now + 2.5  # not the 10 s backoff
+    outbox.clock.now += 2.4
+    waiting = asyncio.create_task(worker.step())  # not due: waits
+    await asyncio.sleep(0.05)
+    assert channel.attempts == 1 and not waiting.done()
+    outbox.clock.now += 0.1
+    worker.wake.set()
+    await waiting
+    await worker.step()
+    assert channel.sent == [notification(1)]
+
+
+async def test_dispatch_marks_a_permanent_failure_dead_with_its_reason(outbox):
+    secret = "https://discord.example/api/webhooks/1/very-secret-token"
+    channel = FakeChannel(errors=[SendError(f"HTTP 400 from {secret}", retryable=False, reason="http_400")])
+    worker = make_worker(outbox, channel, redact=lambda text: text.replace(secret, "**********"))
+    await outbox.enqueue(notification(1), [REF], 300)
+    await outbox.enqueue(notification(2), [REF], 300)
+    await worker.step()
+    await worker.step()  # the next row is not held back by the dead one
+    assert channel.sent == [notification(2)]
+    delivery = (await outbox.recent())[1]["deliveries"][0]
+    assert delivery["state"] == "dead" and delivery["last_error"] == "HTTP 400 from **********"
+    assert sample(worker, "allim_bridge_notifications_failed_total", reason="http_400") == 1
+
+
+async def test_dispatch_gives_up_after_the_deadline(outbox):
+    channel = FakeChannel(errors=[retryable()] * 10)
+    worker = make_worker(outbox, channel, Backoff(initial=10, maximum=100, deadline=25, jitter=0))
+    await outbox.enqueue(notification(1), [REF], 300)
+    await worker.step()  # +10 s
+    outbox.clock.now += 10
+    await worker.step()  # next retry would be at +30 s, past the 25 s deadline
+    delivery = (await outbox.recent())[0]["deliveries"][0]
+    assert delivery["state"] == "dead" and delivery["last_error"].startswith("gave up after 2 attempts")
+    assert sample(worker, "allim_bridge_notifications_failed_total", reason="http_500") == 1
+
+
+async def test_dispatch_keeps_order_while_the_oldest_row_waits(outbox):
+    channel = FakeChannel(errors=[retryable()])
+    worker = make_worker(outbox, channel)
+    await outbox.enqueue(notification(1), [REF], 300)
+    await outbox.enqueue(notification(2), [REF], 300)
+    await worker.step()
+    outbox.clock.now += 10
+    await worker.step()
+    await worker.step()
+    assert channel.sent == [notification(1), notification(2)]
+
+
+async def test_dispatch_retries_an_unexpected_channel_error(outbox, caplog):
+    channel = FakeChannel(errors=[RuntimeError("bug")])
+    worker = make_worker(outbox, channel)
+    await outbox.enqueue(notification(1), [REF], 300)
+    await worker.step()
+    delivery = await outbox.next_delivery(REF.key)
+    assert delivery.attempts == 1
+    assert "unexpected error" in caplog.text
+
+
+async def test_dispatch_worker_wakes_on_enqueue(outbox):
+    channel = FakeChannel()
+    worker = make_worker(outbox, channel)
+    task = asyncio.create_task(worker.run())
+    try:
+        await asyncio.sleep(0.05)
+        await outbox.enqueue(notification(1), [REF], 300)
+        worker.wake.set()
+        for _ in range(100):
+            if channel.sent:
+                break
+            await asyncio.sleep(0.01)
+        assert channel.sent == [notification(1)]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
