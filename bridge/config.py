@@ -12,6 +12,8 @@
           - {webhook_url_file: /run/secrets/discord_ops, mention_role_id: "123456789"}
         email:
           - {to: [oncall@example.com]}
+      default:
+        channels: [discord]     # the channels the environment configures (DISCORD_WEBHOOK_URL, EMAIL_TO + SMTP_*)
 
 Without a `default` receiver in the file, one is built from the environment (DISCORD_WEBHOOK_URL, EMAIL_TO with
 SMTP_*); a receiver with no channel logs its notifications to stdout. Every problem is reported in one ConfigError.
@@ -19,6 +21,7 @@ SMTP_*); a receiver with no channel logs its notifications to stdout. Every prob
 
 from __future__ import annotations
 
+import logging
 import re
 import zoneinfo
 from collections.abc import Mapping
@@ -31,6 +34,8 @@ from allim.settings import Settings, read_yaml_file
 from bridge.channels.discord import DiscordConfig
 from bridge.channels.email import EmailConfig
 from bridge.render import Formatting
+
+log = logging.getLogger("bridge.config")
 
 DEFAULT_RECEIVER = "default"
 _RECEIVER_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -172,10 +177,38 @@ def _items(settings: Settings, key: str) -> list[Settings]:
     return items
 
 
-def _receiver(name: str, settings: Settings, smtp: _Smtp, formatting: Formatting) -> ReceiverConfig:
+def _env_channels(name: str, settings: Settings, from_env: ReceiverConfig) -> tuple[list[Any], list[Any]]:
+    """The channels a receiver names under `channels:`, taken from the environment's (DISCORD_WEBHOOK_URL, EMAIL_TO).
+
+    A named channel the environment does not configure is left out with a warning, so one shipped config works
+    for a team that has only Discord or only email; a receiver left with nothing logs to stdout."""
+    discord: list[Any] = []
+    email: list[Any] = []
+    for channel in settings.string_list("channels", []):
+        if channel == "discord":
+            discord += from_env.discord
+            missing = not from_env.discord and "DISCORD_WEBHOOK_URL"
+        elif channel == "email":
+            email += from_env.email
+            missing = not from_env.email and "EMAIL_TO and SMTP_SERVER"
+        elif channel == "log":
+            missing = False
+        else:
+            settings.problem("channels", f"unknown channel {channel!r} (discord, email or log)")
+            continue
+        if missing:
+            log.warning(
+                "channel not configured, left out", extra={"receiver": name, "channel": channel, "set": missing}
+            )
+    return discord, email
+
+
+def _receiver(
+    name: str, settings: Settings, smtp: _Smtp, formatting: Formatting, from_env: ReceiverConfig
+) -> ReceiverConfig:
     if not _RECEIVER_NAME.match(name):
         settings.problems.append(f"receivers.{name}: a receiver name may hold only letters, digits, _ . and -")
-    discord, email = [], []
+    discord, email = _env_channels(name, settings, from_env)
     for item in _items(settings, "discord"):
         discord.append(_discord(item))
         item.check_unknown()
@@ -230,12 +263,12 @@ def config_from_mapping(data: Mapping[str, Any], env: Mapping[str, str]) -> Brid
     smtp_section.check_unknown()
     receivers_section = root.section("receivers")
     receivers_section._read.update(receivers_section.data)
+    from_env = _default_receiver(root, smtp, formatting)
     receivers = {
-        str(name): _receiver(str(name), receivers_section.section(str(name)), smtp, formatting)
+        str(name): _receiver(str(name), receivers_section.section(str(name)), smtp, formatting, from_env)
         for name in receivers_section.data
     }
-    if DEFAULT_RECEIVER not in receivers:
-        receivers[DEFAULT_RECEIVER] = _default_receiver(root, smtp, formatting)
+    receivers.setdefault(DEFAULT_RECEIVER, from_env)
     config = BridgeConfig(
         receivers=receivers,
         auth_token=root.secret("auth_token", env="BRIDGE_AUTH_TOKEN"),

@@ -4,7 +4,7 @@ import pytest
 
 from allim.settings import ConfigError
 from bridge.config import config_from_mapping, load_config
-from tests.support import python_module
+from tests.support import REPO, python_module
 
 DISCORD = "https://discord.com/api/webhooks/123/secret-token-abc"
 
@@ -118,3 +118,37 @@ def test_config_error_exits_2_with_every_problem(tmp_path):
     )
     assert result.returncode == 2
     assert "--web.listen-address" in result.stderr and "ALLIM_LANGUAGE" in result.stderr and "SMTP_TLS" in result.stderr
+
+
+def test_config_receivers_name_environment_channels() -> None:
+    env = {
+        "DISCORD_WEBHOOK_URL": "https://discord.test/api/webhooks/1/token",
+        "SMTP_SERVER": "127.0.0.1",
+        "SMTP_FROM": "alerts@example.test",
+        "EMAIL_TO": "oncall@example.test",
+    }
+    data = {"receivers": {"critical": {"channels": ["discord", "email"]}, "watchdog": {"channels": ["log"]}}}
+    config = config_from_mapping(data, env)
+    critical = config.receivers["critical"]
+    assert [d.webhook_url.reveal() for d in critical.discord] == [env["DISCORD_WEBHOOK_URL"]]
+    assert [e.to for e in critical.email] == [("oncall@example.test",)]
+    assert (config.receivers["watchdog"].discord, config.receivers["watchdog"].email) == ((), ())
+    assert len(config.receivers["default"].discord) == 1
+
+
+def test_config_named_channel_missing_from_environment_is_left_out_with_a_warning(caplog) -> None:
+    data = {"receivers": {"critical": {"channels": ["discord", "email"]}}}
+    with caplog.at_level("WARNING"):
+        config = config_from_mapping(data, {"DISCORD_WEBHOOK_URL": "https://discord.test/api/webhooks/1/t"})
+    assert (len(config.receivers["critical"].discord), config.receivers["critical"].email) == (1, ())
+    assert [r.channel for r in caplog.records] == ["email"]
+
+
+def test_config_unknown_named_channel_is_a_problem() -> None:
+    with pytest.raises(ConfigError, match=r"receivers.ops.channels: unknown channel 'slack'"):
+        config_from_mapping({"receivers": {"ops": {"channels": ["slack"]}}}, {})
+
+
+def test_config_shipped_bridge_yml_is_valid() -> None:
+    config = load_config(str(REPO / "deploy" / "bridge" / "bridge.yml"), {})
+    assert {"critical", "default", "watchdog"} <= set(config.receivers)
