@@ -94,7 +94,7 @@ class Worker:
         name = self.ref.name
         self.metrics.requests.labels(name).inc()
         try:
-            await self.channel.send(delivery.notification)
+            await self.channel.send(delivery.notification, skip_parts=delivery.delivered_parts)
         except SendError as exc:
             await self._failed(delivery, exc)
             return
@@ -124,7 +124,8 @@ class Worker:
             self.metrics.failed.labels(name, exc.reason).inc()
             log.error("delivery failed permanently", extra={**fields, "err": message})
             return
-        await self.outbox.reschedule(delivery.id, now + delay, message)
+        parts = delivery.delivered_parts | exc.delivered_parts
+        await self.outbox.reschedule(delivery.id, now + delay, message, parts)
         log.warning("delivery failed, will retry", extra={**fields, "retry_in": round(delay, 3), "err": message})
 
 

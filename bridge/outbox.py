@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at REAL NOT NULL,
     last_error TEXT,
+    delivered_parts TEXT NOT NULL DEFAULT '[]',
     created_at REAL NOT NULL,
     sent_at REAL
 );
@@ -79,6 +80,7 @@ class Delivery:
     created_at: float
     attempts: int
     next_attempt_at: float
+    delivered_parts: frozenset[int] = frozenset()  # parts of a multi-part message already accepted
 
 
 class Outbox:
@@ -170,14 +172,15 @@ class Outbox:
 
     def _next_delivery(self, channel_key: str) -> Delivery | None:
         row = self.db.execute(
-            "SELECT d.id, d.notification_id, n.body, d.created_at, d.attempts, d.next_attempt_at"
+            "SELECT d.id, d.notification_id, n.body, d.created_at, d.attempts, d.next_attempt_at, d.delivered_parts"
             " FROM deliveries d JOIN notifications n ON n.id = d.notification_id"
             " WHERE d.channel_key = ? AND d.state = 'pending' ORDER BY d.id LIMIT 1",
             (channel_key,),
         ).fetchone()
         if row is None:
             return None
-        return Delivery(row[0], row[1], Notification.from_json(row[2]), row[3], row[4], row[5])
+        parts = frozenset(json.loads(row[6]))
+        return Delivery(row[0], row[1], Notification.from_json(row[2]), row[3], row[4], row[5], parts)
 
     async def mark_sent(self, delivery_id: int, channel: str) -> None:
         await self._run(self._finish, delivery_id, channel, "sent", None)
@@ -195,14 +198,17 @@ class Outbox:
         if cursor.rowcount:
             self.pending[channel] -= 1
 
-    async def reschedule(self, delivery_id: int, next_attempt_at: float, error: str) -> None:
-        await self._run(self._reschedule, delivery_id, next_attempt_at, error)
+    async def reschedule(
+        self, delivery_id: int, next_attempt_at: float, error: str, delivered_parts: frozenset[int] = frozenset()
+    ) -> None:
+        await self._run(self._reschedule, delivery_id, next_attempt_at, error, delivered_parts)
 
-    def _reschedule(self, delivery_id: int, next_attempt_at: float, error: str) -> None:
+    def _reschedule(self, delivery_id: int, next_attempt_at: float, error: str, parts: frozenset[int]) -> None:
         with _transaction(self.db):
             self.db.execute(
-                "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
-                (next_attempt_at, error, delivery_id),
+                "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?,"
+                " delivered_parts = ? WHERE id = ?",
+                (next_attempt_at, error, json.dumps(sorted(parts)), delivery_id),
             )
 
     # -- reading and housekeeping ------------------------------------------------------------

@@ -17,6 +17,10 @@ class SendError(Exception):
         self.retryable = retryable
         self.reason = reason  # value of the `reason` label of allim_bridge_notifications_failed_total
         self.retry_after = retry_after
+        # Parts (messages) of a multi-part notification the receiver already accepted: the dispatcher stores
+        # them with the delivery and passes them back as `skip_parts`, so a retry, even after a restart,
+        # never posts them twice.
+        self.delivered_parts: frozenset[int] = frozenset()
 
 
 class Channel(Protocol):
@@ -25,6 +29,6 @@ class Channel(Protocol):
     name: str  # "discord", "email", "log": the `channel` label value
     target: str  # a redacted, human-readable destination for /api/notifications ("discord:…/1234", "email:ops@x")
 
-    async def send(self, notification: Notification) -> None:
-        """One attempt; raises SendError."""
+    async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
+        """One attempt, leaving out the parts in `skip_parts`; raises SendError."""
         ...

@@ -1,9 +1,8 @@
 """Discord webhook delivery: one attempt per call, each part (message) of a notification posted in order.
 
-Partial delivery: a notification may need several messages. Parts already accepted by Discord are never
-posted again by this channel object (kept in memory per `Notification.dedup_key()`), and a failure raises
-`DiscordSendError` whose `delivered_parts` lists them, so the dispatcher can persist it and pass it back
-as `send(notification, skip_parts=...)` after a restart.
+Partial delivery: a notification may need several messages. A failure raises SendError with
+`delivered_parts` set to the parts Discord had already accepted; the dispatcher stores them in the outbox
+and passes them back as `skip_parts`, so a retry (also after a restart) never posts a part twice.
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +22,6 @@ from bridge.channels import SendError
 
 log = logging.getLogger(__name__)
 
-REMEMBERED = 1000  # notifications whose delivered parts are kept in memory (oldest forgotten first)
 MAX_PACE = 5.0  # longest pause (s) between parts when Discord says the bucket is empty
 _WEBHOOK_PATH = re.compile(r"(/webhooks/[^/\s]+/)[^/?\s\"']+")
 _URL = re.compile(r"https?://[^\s\"'<>]+")
@@ -36,14 +32,6 @@ class DiscordConfig:
     webhook_url: Secret  # https://discord.com/api/webhooks/<id>/<token>; the token part is a secret
     mention_role_id: str | None = None  # a role pinged (only) on critical firing notifications
     username: str = "allim"  # Discord rejects usernames containing "discord"
-
-
-class DiscordSendError(SendError):
-    """A failed attempt; `delivered_parts` are the indexes of the messages Discord had already accepted."""
-
-    def __init__(self, error: SendError, delivered_parts: frozenset[int]) -> None:
-        super().__init__(str(error), retryable=error.retryable, reason=error.reason, retry_after=error.retry_after)
-        self.delivered_parts = delivered_parts
 
 
 def redact(text: str) -> str:
@@ -85,38 +73,26 @@ class DiscordChannel:
         self.formatting = formatting
         self.target = redacted_target(config.webhook_url.reveal())
         self._url = httpx.URL(config.webhook_url.reveal()).copy_merge_params({"wait": "true"})
-        self._delivered: OrderedDict[str, frozenset[int]] = OrderedDict()
         _install_log_redaction()
 
     def __repr__(self) -> str:
         return f"DiscordChannel({self.target})"
 
-    def delivered_parts(self, notification: Notification) -> frozenset[int]:
-        """Parts of a not yet completed notification that Discord already accepted."""
-        return self._delivered.get(notification.dedup_key(), frozenset())
-
-    async def send(self, notification: Notification, *, skip_parts: Iterable[int] = ()) -> None:
-        """Posts every part not yet delivered; raises DiscordSendError (a SendError) at the first failure."""
+    async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
+        """Posts every part not in `skip_parts`, in order; at the first failure raises SendError carrying
+        `delivered_parts` (the skipped parts plus those accepted in this attempt)."""
         messages = render.discord_messages(notification, self.formatting, self.config)
-        key = notification.dedup_key()
-        done = set(self._delivered.get(key, ())) | set(skip_parts)
+        done = set(skip_parts)
         pending = [i for i in range(len(messages)) if i not in done]
         for n, index in enumerate(pending):
             try:
                 response = await self._post(messages[index])
             except SendError as err:
-                self._remember(key, frozenset(done))
-                raise DiscordSendError(err, frozenset(done)) from None
+                err.delivered_parts = frozenset(done)
+                raise
             done.add(index)
             if n + 1 < len(pending):
                 await self._pace(response)
-        self._delivered.pop(key, None)
-
-    def _remember(self, key: str, parts: frozenset[int]) -> None:
-        self._delivered[key] = parts
-        self._delivered.move_to_end(key)
-        while len(self._delivered) > REMEMBERED:
-            self._delivered.popitem(last=False)
 
     async def _post(self, body: dict[str, Any]) -> httpx.Response:
         try:

@@ -79,7 +79,7 @@ class EmailChannel:
     def __repr__(self) -> str:
         return f"EmailChannel({self.target} via {self.config.host}:{self.config.port})"
 
-    async def send(self, notification: Notification) -> None:
+    async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
         msg = build_message(notification, self.config, self.formatting)
         await asyncio.to_thread(self._deliver, msg)
 

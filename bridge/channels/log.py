@@ -20,7 +20,7 @@ class LogChannel:
         self.formatting = formatting
         self.stream = stream  # None: sys.stdout at the time of sending (tests capture it)
 
-    async def send(self, notification: Notification) -> None:
+    async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
         stream = self.stream or sys.stdout
         stream.write(json.dumps(self.record(notification), ensure_ascii=False) + "\n")
         stream.flush()

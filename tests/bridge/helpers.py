@@ -68,10 +68,12 @@ class FakeChannel:
         self.target = target
         self.errors = list(errors or [])
         self.sent: list[Notification] = []
+        self.skipped: list[frozenset[int]] = []  # skip_parts of each attempt
         self.attempts = 0
 
-    async def send(self, notification: Notification) -> None:
+    async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
         self.attempts += 1
+        self.skipped.append(skip_parts)
         await asyncio.sleep(0)
         if self.errors:
             error = self.errors.pop(0)

@@ -137,3 +137,31 @@ async def test_dispatch_worker_wakes_on_enqueue(outbox):
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_dispatch_persists_delivered_parts_and_skips_them_on_retry(tmp_path):
+    def partial(parts):
+        error = retryable("rate_limited", retry_after=1)
+        error.delivered_parts = frozenset(parts)
+        return error
+
+    box = Outbox(tmp_path / "outbox.sqlite3", clock=Clock())
+    await box.open()
+    channel = FakeChannel(errors=[partial({0}), partial({1})])
+    worker = make_worker(box, channel)
+    await box.enqueue(notification(1), [REF], 300)
+    await worker.step()  # parts 0 accepted, then 429
+    box.clock.now += 1
+    await worker.step()  # part 1 accepted, then 429 again
+    await box.close()
+
+    reopened = Outbox(tmp_path / "outbox.sqlite3", clock=box.clock)  # as after a restart
+    await reopened.open()
+    try:
+        reopened.clock.now += 1
+        assert (await reopened.next_delivery(REF.key)).delivered_parts == {0, 1}
+        await make_worker(reopened, channel).step()
+        assert channel.skipped == [frozenset(), frozenset({0}), frozenset({0, 1})]
+        assert channel.sent == [notification(1)]
+    finally:
+        await reopened.close()
