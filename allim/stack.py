@@ -164,6 +164,21 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) 
     return False
 
 
+def bridge_token_file(env: Mapping[str, str]) -> Path:
+    """The bridge's bearer token as a file Alertmanager and send-test can read: the user's
+    (BRIDGE_AUTH_TOKEN or ..._FILE), else one generated once under .run/ and kept across runs."""
+    if env.get("BRIDGE_AUTH_TOKEN_FILE"):
+        return Path(env["BRIDGE_AUTH_TOKEN_FILE"])
+    path = REPO / ".run" / "bridge_auth_token"
+    path.parent.mkdir(exist_ok=True)
+    if env.get("BRIDGE_AUTH_TOKEN"):
+        path.write_text(env["BRIDGE_AUTH_TOKEN"], encoding="utf-8")
+    elif not path.exists():
+        path.write_text(os.urandom(16).hex(), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
     python = sys.executable
     addresses = {
@@ -176,11 +191,9 @@ def run(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="allim-run-"))
     env = dict(os.environ)
     env.setdefault("BRIDGE_DATA_DIR", str(REPO / "data"))
-    token = env.get("BRIDGE_AUTH_TOKEN") or os.urandom(16).hex()
-    env["BRIDGE_AUTH_TOKEN"] = token
-    token_file = workdir / "bridge_token"
-    token_file.write_text(token)
-    token_file.chmod(0o600)
+    token_file = bridge_token_file(env)
+    env["BRIDGE_AUTH_TOKEN_FILE"] = str(token_file)
+    env.pop("BRIDGE_AUTH_TOKEN", None)
 
     def start(name: str, argv: list[str], log: Path | None = None) -> subprocess.Popen[bytes]:
         output = open(log, "wb") if log else None  # noqa: SIM115 - lives as long as the process
@@ -247,7 +260,10 @@ def run(args: argparse.Namespace) -> int:
         for line in urls:
             print(f"  {line}", file=sys.stderr)
         print(f"  logs and data of Prometheus/Alertmanager: {workdir}", file=sys.stderr)
-        print(f"  try: .venv/bin/allim-bridge send-test --url http://{addresses['bridge']}", file=sys.stderr)
+        print(
+            f"  try: BRIDGE_AUTH_TOKEN_FILE={token_file} .venv/bin/allim-bridge send-test --url http://{addresses['bridge']}",
+            file=sys.stderr,
+        )
         while all(process.poll() is None for _, process in processes):
             time.sleep(0.5)
         dead = [name for name, process in processes if process.poll() is not None]

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
@@ -51,9 +52,15 @@ def main(argv: Sequence[str], env: Mapping[str, str]) -> int:
     parser.add_argument("--receiver", default="default", help="receiver name (default: default)")
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the bridge's base URL")
     parser.add_argument("--token", default=env.get("BRIDGE_AUTH_TOKEN"), help="default: $BRIDGE_AUTH_TOKEN")
+    parser.add_argument(
+        "--token-file", default=env.get("BRIDGE_AUTH_TOKEN_FILE"), help="a file holding the token (or $..._FILE)"
+    )
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between firing and resolved")
     args = parser.parse_args(argv)
-    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
+    token = args.token
+    if not token and args.token_file:
+        token = Path(args.token_file).read_text(encoding="utf-8").strip()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     url = f"{args.url.rstrip('/')}/alertmanager/{args.receiver}"
     started = datetime.now(UTC)
     ok = True
