@@ -1,0 +1,292 @@
+"""End to end with the real Debian Prometheus and Alertmanager on 127.0.0.1:
+
+exporter (Sentry, HetrixTools and GA4 fakes + host) → Prometheus (1 s scrape and evaluation, the shipped
+rules with `for:` shortened) → Alertmanager (the shipped routing, 1 s group_wait/interval) → bridge (the
+shipped bridge.yml) → Discord fake + aiosmtpd. Configs come from deploy/ through allim.stack, as `make run`
+builds them, so this test checks the files users run.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+
+from allim import stack
+from tests.deploy.test_grafana import query_panels, substitute
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.ga4 import FakeGa4, make_key_file
+from tests.fakes.hetrixtools import FakeHetrixTools, build_monitors, webhook_payload
+from tests.fakes.sentry import ORG, TOKEN, FakeSentry, make_issue
+from tests.support import Process, ThreadedServer, free_port, python_module, wait_until
+
+SCRAPE, EVALUATION, GROUP_WAIT = 1.0, 1.0, 1.0
+HETRIX_WEBHOOK_TOKEN = "e2e-hetrix-webhook-token"
+SENTRY_SECRET = "e2e-sentry-client-secret"
+BRIDGE_TOKEN = "e2e-bridge-token"
+GA4_EMAIL = "allim-e2e@allim-test.iam.gserviceaccount.com"
+
+
+class Mailbox:
+    """aiosmtpd handler keeping every message."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def subjects(self) -> list[str]:
+        return [str(m["Subject"]) for m in self.messages]
+
+
+@dataclass
+class Pipeline:
+    addresses: dict[str, str]
+    hetrix: FakeHetrixTools
+    discord: FakeDiscord
+    mailbox: Mailbox
+    processes: dict[str, Process] = field(default_factory=dict)
+
+    def url(self, service: str, path: str = "") -> str:
+        return f"http://{self.addresses[service]}{path}"
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        response = httpx.get(self.url("prometheus", "/api/v1/query"), params={"query": expr}, timeout=10)
+        body = response.json()
+        assert body["status"] == "success", f"{expr}: {body}"
+        return body["data"]["result"]
+
+    def discord_titles(self) -> list[str]:
+        return [embed.get("title", "") for message in self.discord.messages for embed in message.get("embeds", [])]
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {name}\n{proc.log()[-3000:]}" for name, proc in self.processes.items())
+
+
+def exporter_config(path: Path) -> Path:
+    path.write_text(
+        "host:\n  interval: 1s\n  timeout: 1s\n"
+        "sentry:\n  interval: 2s\n  timeout: 2s\n"
+        "hetrixtools:\n  interval: 60s\n"  # the webhook, not the poll, must bring the news
+        "ga4:\n  interval: 2s\n  timeout: 2s\n"
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    prometheus_bin, alertmanager_bin = stack.find_prometheus(), stack.find_alertmanager()
+    assert prometheus_bin and alertmanager_bin, "Debian's prometheus and prometheus-alertmanager are required"
+    tmp = tmp_path_factory.mktemp("e2e")
+    with ExitStack() as cleanup:
+        hetrix = FakeHetrixTools(monitors=build_monitors(3))
+        cleanup.enter_context(hetrix.serve())
+        sentry = FakeSentry()
+        sentry_server = cleanup.enter_context(ThreadedServer(sentry.app))
+        web = sentry.data.add_project("web")
+        sentry.data.errors[int(web["id"])] = 3
+        sentry.data.issues.append(make_issue(1, web))
+        ga4 = FakeGa4(public_key=None, client_email=GA4_EMAIL, active_users=12, rows=[
+            {"eventName": "page_view", "unifiedScreenName": "Home", "eventCount": 20, "screenPageViews": 20},
+            {"eventName": "page_view", "unifiedScreenName": "404 Not Found", "eventCount": 2, "screenPageViews": 2},
+        ])  # fmt: skip
+        ga4_server = cleanup.enter_context(ThreadedServer(ga4.app))
+        key_file = tmp / "ga4-key.json"
+        ga4.public_key = make_key_file(key_file, f"{ga4_server.url}/token", GA4_EMAIL).public_key()
+        discord = FakeDiscord()
+        discord_server = cleanup.enter_context(ThreadedServer(discord.app))
+        discord.base = discord_server.url
+        mailbox = Mailbox()
+        smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+        smtp.start()
+        cleanup.callback(smtp.stop)
+
+        addresses = {name: f"127.0.0.1:{free_port()}" for name in ("exporter", "bridge", "prometheus", "alertmanager")}
+        pipe = Pipeline(addresses, hetrix, discord, mailbox)
+        token_file = tmp / "bridge_token"
+        token_file.write_text(BRIDGE_TOKEN)
+
+        def start(name: str, args: list[str], env: dict[str, str] | None = None) -> Process:
+            proc = Process(args, tmp / f"{name}.log", env)
+            cleanup.callback(proc.stop)
+            pipe.processes[name] = proc
+            return proc
+
+        exporter = start(
+            "exporter",
+            python_module(
+                "exporter",
+                *("--web.listen-address", addresses["exporter"], "--config.file", str(exporter_config(tmp / "x.yml"))),
+            ),
+            {
+                "HETRIXTOOLS_API_KEY": hetrix.api_key,
+                "HETRIXTOOLS_API_BASE": hetrix.url,
+                "HETRIXTOOLS_WEBHOOK_TOKEN": HETRIX_WEBHOOK_TOKEN,
+                "SENTRY_TOKEN": TOKEN,
+                "SENTRY_ORG": ORG,
+                "SENTRY_API_BASE": sentry_server.url,
+                "SENTRY_CLIENT_SECRET": SENTRY_SECRET,
+                "GA4_PROPERTY_ID": "123456789",
+                "GOOGLE_APPLICATION_CREDENTIALS": str(key_file),
+                "GA4_API_BASE": ga4_server.url,
+            },
+        )
+        bridge = start(
+            "bridge",
+            python_module(
+                "bridge", "--web.listen-address", addresses["bridge"], "--config.file", str(stack.BRIDGE_YML)
+            ),
+            {
+                "DISCORD_WEBHOOK_URL": discord.url(),
+                "SMTP_SERVER": "127.0.0.1",
+                "SMTP_PORT": str(smtp.port),
+                "SMTP_TLS": "none",
+                "SMTP_FROM": "allim@example.test",
+                "EMAIL_TO": "oncall@example.test",
+                "BRIDGE_AUTH_TOKEN_FILE": str(token_file),
+                "BRIDGE_DATA_DIR": str(tmp / "bridge-data"),
+            },
+        )
+        am_config = stack.write_yaml(
+            tmp / "alertmanager.yml", stack.alertmanager_config(addresses["bridge"], token_file, fast=True)
+        )
+        rules_dir = tmp / "rules"
+        rules_dir.mkdir()
+        rules = stack.rules_with_short_for(stack.PROMETHEUS_YML.parent / "rules", rules_dir, "0s")
+        prom_config = stack.write_yaml(
+            tmp / "prometheus.yml", stack.prometheus_config(addresses, rule_files=rules, interval="1s")
+        )
+        alertmanager = start(
+            "alertmanager",
+            stack.alertmanager_args(alertmanager_bin, am_config, tmp / "am-data", addresses["alertmanager"]),
+        )
+        prometheus = start(
+            "prometheus", stack.prometheus_args(prometheus_bin, prom_config, tmp / "prom-data", addresses["prometheus"])
+        )
+        try:
+            exporter.wait_http(pipe.url("exporter", "/readyz"))
+            bridge.wait_http(pipe.url("bridge", "/healthz"))
+            alertmanager.wait_http(pipe.url("alertmanager", "/-/ready"))
+            prometheus.wait_http(pipe.url("prometheus", "/-/ready"))
+            wait_until(lambda: all_targets_up(pipe), timeout=60, what="every scrape target up")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{pipe.logs()}") from None
+        yield pipe
+
+
+def all_targets_up(pipe: Pipeline) -> bool:
+    targets = httpx.get(pipe.url("prometheus", "/api/v1/targets"), timeout=5).json()["data"]["activeTargets"]
+    managers = httpx.get(pipe.url("prometheus", "/api/v1/alertmanagers"), timeout=5).json()["data"]
+    return len(targets) == 4 and all(t["health"] == "up" for t in targets) and bool(managers["activeAlertmanagers"])
+
+
+def bridge_notifications(pipe: Pipeline) -> list[dict[str, Any]]:
+    response = httpx.get(
+        pipe.url("bridge", "/api/notifications"), headers={"Authorization": f"Bearer {BRIDGE_TOKEN}"}, timeout=5
+    )
+    response.raise_for_status()
+    return response.json()["notifications"]
+
+
+def post_hetrix_webhook(pipe: Pipeline, monitor: dict[str, Any], online: bool) -> None:
+    body = webhook_payload(monitor, online=online, timestamp=int(time.time()))
+    response = httpx.post(
+        pipe.url("exporter", "/webhooks/hetrixtools"),
+        params={"token": HETRIX_WEBHOOK_TOKEN},
+        json=body,
+        timeout=5,
+    )
+    assert response.status_code in (200, 202), response.text
+
+
+def test_e2e_watchdog_reaches_the_bridge(pipeline: Pipeline) -> None:
+    def watchdog_delivered() -> bool:
+        return any(
+            n["receiver"] == "watchdog" and "Watchdog" in json.dumps(n) and n["deliveries"][0]["state"] == "sent"
+            for n in bridge_notifications(pipeline)
+        )
+
+    wait_until(watchdog_delivered, timeout=60, what="the Watchdog at the bridge")
+
+
+def test_e2e_monitor_offline_webhook_pages_by_discord_and_email_then_resolves(pipeline: Pipeline) -> None:
+    monitor = pipeline.hetrix.monitors[0]
+    name = "HetrixToolsMonitorDown"
+    budget = SCRAPE + EVALUATION + GROUP_WAIT + 2.0
+
+    monitor["uptime_status"] = "down"  # HetrixTools' own view agrees, so the next poll confirms the webhook
+    started = time.monotonic()
+    post_hetrix_webhook(pipeline, monitor, online=False)
+    wait_until(
+        lambda: any(t.startswith(f"[CRITICAL] {name}") for t in pipeline.discord_titles()),
+        timeout=30,
+        what="the critical Discord message",
+    )
+    discord_latency = time.monotonic() - started
+    wait_until(lambda: any(f"[CRITICAL] {name}" in s for s in pipeline.mailbox.subjects()), timeout=30, what="mail")
+    print(f"HetrixTools webhook → Discord message: {discord_latency:.2f}s (budget {budget:.0f}s)")
+    assert discord_latency <= budget, f"webhook → Discord took {discord_latency:.2f}s, budget {budget:.0f}s"
+    firing_mail = next(m for m in pipeline.mailbox.messages if f"[CRITICAL] {name}" in str(m["Subject"]))
+    assert (
+        monitor["name"] in str(firing_mail["Subject"])
+        or monitor["name"] in firing_mail.get_body(("plain",)).get_content()
+    )
+
+    monitor["uptime_status"] = "up"
+    post_hetrix_webhook(pipeline, monitor, online=True)
+    wait_until(
+        lambda: any(t.startswith(f"[RESOLVED] {name}") for t in pipeline.discord_titles()),
+        timeout=30,
+        what="the resolved Discord message",
+    )
+    wait_until(lambda: any(f"[RESOLVED] {name}" in s for s in pipeline.mailbox.subjects()), timeout=30, what="mail")
+    resolved_mail = next(m for m in pipeline.mailbox.messages if f"[RESOLVED] {name}" in str(m["Subject"]))
+    assert resolved_mail["In-Reply-To"] == firing_mail["In-Reply-To"]  # threads under the firing mail
+    assert not pipeline.discord.rejected
+
+
+def test_e2e_signed_sentry_webhook_counts_a_new_issue(pipeline: Pipeline) -> None:
+    body = json.dumps(
+        {"action": "created", "data": {"issue": {"id": "99", "level": "error", "project": {"slug": "web"}}}}
+    ).encode()
+    signature = hmac.new(SENTRY_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    before = pipeline.query('sentry_webhook_issues_total{project="web",action="created"}')
+    response = httpx.post(
+        pipeline.url("exporter", "/webhooks/sentry"),
+        content=body,
+        headers={"Content-Type": "application/json", "Sentry-Hook-Signature": signature, "Request-ID": "e2e-1"},
+        timeout=5,
+    )
+    assert response.status_code == 200, response.text
+    expected = (float(before[0]["value"][1]) if before else 0.0) + 1
+
+    def counted() -> bool:
+        result = pipeline.query('sentry_webhook_issues_total{project="web",action="created"}')
+        return bool(result) and float(result[0]["value"][1]) == expected
+
+    wait_until(counted, timeout=15, what="the webhook counted in Prometheus")
+
+
+def test_e2e_every_dashboard_panel_has_data(pipeline: Pipeline) -> None:
+    """Each panel's queries run in this Prometheus, and each panel shows data (a panel comparing with
+    `offset 1w` has its current-week query; the week-old one is empty in a fresh Prometheus)."""
+    empty = []
+    for panel in query_panels():
+        results = [pipeline.query(substitute(target["expr"])) for target in panel["targets"]]
+        if not any(results):
+            empty.append(panel["title"])
+    assert not empty, f"panels without data: {empty}"
