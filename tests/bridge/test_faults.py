@@ -1,0 +1,176 @@
+"""The bridge with its real channels against a Discord fake and aiosmtpd: faults lose nothing, send nothing twice."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import email
+import email.policy
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+
+from bridge.app import create_app
+from bridge.config import config_from_mapping
+from tests.bridge.helpers import webhook
+from tests.fakes.discord import FakeDiscord
+from tests.support import ThreadedServer, free_port
+
+
+class Mailbox:
+    """aiosmtpd handler: answers the scripted temporary failures first, then keeps every message."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.temporary_failures = 0
+        self.attempts = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        self.attempts += 1
+        if self.temporary_failures > 0:
+            self.temporary_failures -= 1
+            return "451 4.3.0 Try again later"
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))  # type: ignore[arg-type]
+        return "250 OK"
+
+
+@pytest.fixture
+def discord() -> Iterator[FakeDiscord]:
+    fake = FakeDiscord()
+    with ThreadedServer(fake.app) as server:
+        fake.base = server.url
+        yield fake
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield box, controller.port
+    finally:
+        controller.stop()
+
+
+@contextlib.asynccontextmanager
+async def bridge(tmp_path: Path, discord: FakeDiscord, smtp_port: int) -> AsyncIterator[httpx.AsyncClient]:
+    env = {
+        "DISCORD_WEBHOOK_URL": discord.url(),
+        "SMTP_SERVER": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_TLS": "none",
+        "SMTP_FROM": "allim@example.test",
+        "EMAIL_TO": "oncall@example.test",
+        "BRIDGE_DATA_DIR": str(tmp_path / "data"),
+    }
+    config = config_from_mapping({"outbox": {"backoff_initial": "50ms", "backoff_max": "200ms"}}, env)
+    app = create_app(config)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bridge") as client:
+            yield client
+
+
+async def eventually(predicate: Any, timeout: float = 10.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def settle(seconds: float = 0.5) -> None:
+    """Time for a wrong second delivery to show up, if there were one."""
+    await asyncio.sleep(seconds)
+
+
+async def test_faults_discord_429_waits_retry_after_then_delivers_once(tmp_path, discord, mailbox) -> None:
+    discord.rate_limit_next = 1  # answers 429 with retry_after 0.3
+    async with bridge(tmp_path, discord, mailbox[1]) as client:
+        started = time.monotonic()
+        assert (await client.post("/alertmanager/default", json=webhook(1))).status_code == 200
+        await eventually(lambda: discord.messages, what="the Discord message")
+        waited = time.monotonic() - started
+        await settle()
+    assert len(discord.messages) == 1 and discord.requests == 2
+    assert waited >= 0.3  # Discord's retry_after, not the 50 ms backoff
+
+
+async def test_faults_discord_500_then_success_delivers_once(tmp_path, discord, mailbox) -> None:
+    discord.fail_next = 2
+    async with bridge(tmp_path, discord, mailbox[1]) as client:
+        assert (await client.post("/alertmanager/default", json=webhook(2))).status_code == 200
+        await eventually(lambda: discord.messages, what="the Discord message")
+        await settle()
+    assert (len(discord.messages), discord.requests) == (1, 3)
+
+
+async def test_faults_smtp_temporary_failure_then_success_delivers_once(tmp_path, discord, mailbox) -> None:
+    box, port = mailbox
+    box.temporary_failures = 2
+    async with bridge(tmp_path, discord, port) as client:
+        assert (await client.post("/alertmanager/default", json=webhook(3))).status_code == 200
+        await eventually(lambda: box.messages, what="the mail")
+        await settle()
+    assert (len(box.messages), box.attempts) == (1, 3)
+
+
+async def test_faults_same_webhook_twice_is_delivered_once(tmp_path, discord, mailbox) -> None:
+    box, port = mailbox
+    async with bridge(tmp_path, discord, port) as client:
+        for _ in range(2):
+            assert (await client.post("/alertmanager/default", json=webhook(4))).status_code == 200
+        await eventually(lambda: discord.messages and box.messages, what="both channels")
+        await settle()
+    assert (len(discord.messages), len(box.messages)) == (1, 1)
+
+
+def big_group(count: int) -> dict[str, Any]:
+    body = webhook(5)
+    template = body["alerts"][0]  # type: ignore[index]
+    alerts = []
+    for i in range(count):
+        alert = copy.deepcopy(template)
+        alert["fingerprint"] = f"{i:016x}"
+        alert["labels"] = {**alert["labels"], "instance": f"host-{i}", "severity": "critical"}
+        alert["annotations"] = {"summary": f"disk almost full on host-{i}", "description": "x" * 500}
+        alerts.append(alert)
+    body["alerts"] = alerts
+    return body
+
+
+async def test_faults_group_of_300_alerts_is_delivered_whole_and_never_rejected(tmp_path, discord, mailbox) -> None:
+    box, port = mailbox
+    async with bridge(tmp_path, discord, port) as client:
+        assert (await client.post("/alertmanager/default", json=big_group(300))).status_code == 200
+        await eventually(lambda: sum(len(m["embeds"]) for m in discord.messages) >= 300, what="300 embeds")
+        await eventually(lambda: box.messages, what="the mail")
+        await settle()
+    assert discord.rejected == []
+    assert sum(len(m["embeds"]) for m in discord.messages) == 300
+    assert len(box.messages) == 1
+    assert "(+299 more)" in str(box.messages[0]["Subject"])
+
+
+async def test_faults_hostile_label_text_pings_nobody_and_injects_nothing(tmp_path, discord, mailbox) -> None:
+    box, port = mailbox
+    body = webhook(6)
+    alert = body["alerts"][0]  # type: ignore[index]
+    alert["labels"] = {**alert["labels"], "instance": "web-1\r\nBcc: attacker@evil.test", "team": "@everyone"}
+    alert["annotations"] = {"summary": "<script>alert(1)</script> @everyone <@&123>"}
+    async with bridge(tmp_path, discord, port) as client:
+        assert (await client.post("/alertmanager/default", json=body)).status_code == 200
+        await eventually(lambda: discord.messages and box.messages, what="both channels")
+    message = discord.messages[0]
+    assert message["allowed_mentions"] == {"parse": []}
+    assert "@everyone" not in message.get("content", "")
+    mail = box.messages[0]
+    assert mail["Bcc"] is None and "\n" not in str(mail["Subject"]) and "\r" not in str(mail["Subject"])
+    html = mail.get_body(("html",)).get_content()
+    assert "<script>" not in html and "&lt;script&gt;" in html
