@@ -12,7 +12,8 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from allim import __version__
-from allim.logs import FORMATS, LEVELS, setup_logging
+from allim.cli import service_parser
+from allim.logs import setup_logging
 from allim.serve import parse_listen_address, serve
 from allim.settings import ConfigError
 from bridge.app import create_app
@@ -22,14 +23,9 @@ log = logging.getLogger("bridge")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="allim-bridge", description="Alertmanager webhooks to durable email and Discord notifications."
+    parser = service_parser(
+        "allim-bridge", "Alertmanager webhooks to durable email and Discord notifications.", ":8000"
     )
-    parser.add_argument("--config.file", dest="config_file", help="YAML config file (optional)")
-    parser.add_argument("--web.listen-address", dest="listen_address", default=":8000", help="default :8000")
-    parser.add_argument("--log.level", dest="log_level", choices=LEVELS, default="info")
-    parser.add_argument("--log.format", dest="log_format", choices=FORMATS, default="logfmt")
-    parser.add_argument("--version", action="version", version=f"allim-bridge {__version__}")
     return parser.parse_args(argv)
 
 

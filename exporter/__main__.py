@@ -13,7 +13,8 @@ import httpx
 from prometheus_client import generate_latest
 
 from allim import __version__
-from allim.logs import FORMATS, LEVELS, setup_logging
+from allim.cli import service_parser
+from allim.logs import setup_logging
 from allim.serve import parse_listen_address, serve
 from allim.settings import ConfigError
 from exporter.app import USER_AGENT, build_registry, create_app
@@ -26,17 +27,10 @@ log = logging.getLogger("exporter")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="allim-exporter", description="Sentry, HetrixTools, GA4 and host metrics for Prometheus."
-    )
-    parser.add_argument("--config.file", dest="config_file", help="YAML config file (optional)")
-    parser.add_argument("--web.listen-address", dest="listen_address", default=":8877", help="default :8877")
-    parser.add_argument("--log.level", dest="log_level", choices=LEVELS, default="info")
-    parser.add_argument("--log.format", dest="log_format", choices=FORMATS, default="logfmt")
+    parser = service_parser("allim-exporter", "Sentry, HetrixTools, GA4 and host metrics for Prometheus.", ":8877")
     parser.add_argument(
         "--once", action="store_true", help="collect every enabled source once, print the metrics and exit"
     )
-    parser.add_argument("--version", action="version", version=f"allim-exporter {__version__}")
     return parser.parse_args(argv)
 
 
