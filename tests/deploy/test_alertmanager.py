@@ -111,3 +111,44 @@ def test_readme_receiver_snippet_is_valid(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(snippet))
     result = run(binary("amtool"), "check-config", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _matches(matchers: list[str], labels: dict[str, str]) -> bool:
+    for matcher in matchers:
+        name, op, value = re.fullmatch(r'(\w+)(=~|!~|!=|=)"(.*)"', matcher).groups()
+        have = labels.get(name, "")
+        ok = {
+            "=": have == value,
+            "!=": have != value,
+            "=~": re.fullmatch(value, have) is not None,
+            "!~": re.fullmatch(value, have) is None,
+        }[op]
+        if not ok:
+            return False
+    return True
+
+
+def inhibited(target: dict[str, str], source: dict[str, str]) -> bool:
+    """Whether firing `source` hides `target` under the config's inhibit_rules (missing labels equal "")."""
+    return any(
+        _matches(rule["source_matchers"], source)
+        and _matches(rule["target_matchers"], target)
+        and all(source.get(name, "") == target.get(name, "") for name in rule.get("equal", []))
+        for rule in config()["inhibit_rules"]
+    )
+
+
+BASE = {"job": "allim-exporter", "instance": "exporter:8877", "project": "web"}
+
+
+def test_lower_severity_of_the_same_alert_is_inhibited() -> None:
+    high = {**BASE, "alertname": "SentryErrorRateHigh", "severity": "high"}
+    critical = {**BASE, "alertname": "SentryErrorRateHigh", "severity": "critical"}
+    assert inhibited(high, critical)
+    assert not inhibited(high, {**critical, "project": "api"})
+
+
+@pytest.mark.parametrize("severity", ["critical", "high"])
+def test_sentry_error_spike_is_not_hidden_by_error_rate_high(severity: str) -> None:
+    spike = {**BASE, "alertname": "SentryErrorSpike", "severity": "warning"}
+    assert not inhibited(spike, {**BASE, "alertname": "SentryErrorRateHigh", "severity": severity})
