@@ -16,29 +16,19 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
+from exporter.exposition import text_exposition
 from exporter.sources.base import Source
 from exporter.sources.upstream import REASONS
 
 log = logging.getLogger("exporter.snapshot")
 
 
-class _Families:
-    """Adapts a list of families to the `collect()` interface generate_latest expects."""
-
-    def __init__(self, families: Iterable[Metric]) -> None:
-        self._families = families
-
-    def collect(self) -> Iterable[Metric]:
-        return self._families
-
-
 def render(families: Iterable[Metric]) -> bytes:
-    """Text exposition (format 0.0.4) of the given families."""
-    return generate_latest(_Families(families))  # type: ignore[arg-type]
+    """Text exposition (format 0.0.4) of the given families: generate_latest's bytes, written faster and leaner."""
+    return text_exposition(families)
 
 
 @dataclass
