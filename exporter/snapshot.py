@@ -53,7 +53,6 @@ class Snapshot:
         self.clock = clock
         self.states = {source.name: SourceState(source) for source in sources}
         self._seq = itertools.count()
-        self._body: bytes | None = None
         self._gzip_prefix: tuple[bytes, Any] | None = None
 
     # -- writers -------------------------------------------------------------------------
@@ -68,7 +67,7 @@ class Snapshot:
         if seq < state.chunk_seq:
             return
         state.chunk, state.chunk_seq = chunk, seq
-        self._body = None
+        self._gzip_prefix = None
 
     def record_success(self, name: str, duration: float) -> None:
         state = self.states[name]
@@ -87,32 +86,42 @@ class Snapshot:
         """True once every source has finished its first poll, successful or not."""
         return all(state.attempted for state in self.states.values())
 
-    def source_body(self) -> bytes:
-        """The joined chunks of all sources with unexpired data."""
+    def chunks(self) -> list[bytes]:
+        """The rendered chunks of all sources with unexpired data, in source order.
+
+        Served as they are rather than joined: a joined copy would double the largest thing the exporter holds.
+        """
         now = self.clock()
         for name, state in self.states.items():
             if state.chunk and now >= state.expires_at:
                 log.warning("dropping stale data", extra={"source": name, "max_age": state.source.config.max_age})
                 state.chunk = b""
-                self._body = None
-        if self._body is None:
-            self._body = b"".join(state.chunk for state in self.states.values())
-            self._gzip_prefix = None
-        return self._body
+                self._gzip_prefix = None
+        return [state.chunk for state in self.states.values() if state.chunk]
 
-    def gzip_body(self, tail: bytes) -> bytes:
-        """`source_body() + tail` as one gzip stream, compressing the large source part once per change.
+    def source_body(self) -> bytes:
+        """The chunks joined: for one-off use (`--once`, tests); `/metrics` sends `chunks()` without joining."""
+        return b"".join(self.chunks())
+
+    def gzip_parts(self, tail: bytes) -> list[bytes]:
+        """`source_body() + tail` as one gzip stream in parts, compressing the large source part once per change.
 
         The deflate state after the source part is kept (sync-flushed) and copied for each scrape, so a
         scrape compresses only the small tail yet yields a single gzip member that any client can read.
         """
-        body = self.source_body()
+        chunks = self.chunks()
         if self._gzip_prefix is None:
             compressor = zlib.compressobj(1, zlib.DEFLATED, 31)  # wbits 31: gzip container
-            self._gzip_prefix = (compressor.compress(body) + compressor.flush(zlib.Z_SYNC_FLUSH), compressor)
+            parts = [compressor.compress(chunk) for chunk in chunks]
+            parts.append(compressor.flush(zlib.Z_SYNC_FLUSH))
+            self._gzip_prefix = (b"".join(parts), compressor)
         prefix, compressor = self._gzip_prefix
         scrape = compressor.copy()
-        return prefix + scrape.compress(tail) + scrape.flush()
+        return [prefix, scrape.compress(tail) + scrape.flush()]
+
+    def gzip_body(self, tail: bytes) -> bytes:
+        """`gzip_parts(tail)` joined."""
+        return b"".join(self.gzip_parts(tail))
 
 
 class HealthCollector:
