@@ -131,6 +131,7 @@ def create_app(
             for task in state.pollers:
                 task.cancel()
             await asyncio.gather(*state.pollers, return_exceptions=True)
+            snapshot.close()
             if own_client:
                 await http.aclose()
 

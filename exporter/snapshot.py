@@ -1,7 +1,7 @@
 """The last good metrics of every source, pre-rendered, plus each source's health.
 
 A scrape only reads memory: each source's families are rendered to exposition text when its poll
-finishes (in a worker thread), and `/metrics` joins those chunks with the small self-metrics block.
+finishes (in the snapshot's render thread), and `/metrics` joins those chunks with the small self-metrics block.
 Data older than the source's max age is dropped at scrape time and never served as fresh.
 """
 
@@ -13,6 +13,7 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +55,14 @@ class Snapshot:
         self.states = {source.name: SourceState(source) for source in sources}
         self._seq = itertools.count()
         self._gzip_prefix: tuple[bytes, Any] | None = None
+        # One long-lived thread renders for every source. The loop's default executor (asyncio.to_thread) starts a
+        # thread per overlapping call, and glibc gives each its own malloc arena, where the free space a render
+        # leaves behind stays resident: ~4.5 MB per thread at 17,500 series.
+        self._renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="allim-render")
+
+    def close(self) -> None:
+        """Stop the render thread once it has finished what it was given."""
+        self._renderer.shutdown(wait=False)
 
     # -- writers -------------------------------------------------------------------------
     async def publish(self, name: str, families: list[Metric]) -> None:
@@ -63,7 +72,7 @@ class Snapshot:
         interval = state.source.config.interval
         for family in families:
             family.documentation = f"{family.documentation} (cached, refreshed every {interval:g}s)"
-        chunk = await asyncio.to_thread(render, families)
+        chunk = await asyncio.get_running_loop().run_in_executor(self._renderer, render, families)
         if seq < state.chunk_seq:
             return
         state.chunk, state.chunk_seq = chunk, seq
