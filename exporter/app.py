@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive, Scope, Send
 
 from allim import __version__
 from exporter.config import ExporterConfig
@@ -51,14 +52,31 @@ def build_registry(snapshot: Snapshot) -> tuple[CollectorRegistry, Counter]:
     return registry, webhooks
 
 
+class PartsResponse(Response):
+    """A body sent as the parts it is made of, with their total as Content-Length.
+
+    The source chunks are megabytes; joining them with the small self-metrics would copy them on every scrape.
+    """
+
+    def __init__(self, parts: list[bytes], headers: dict[str, str]) -> None:
+        self.parts = [part for part in parts if part] or [b""]
+        length = str(sum(map(len, self.parts)))
+        super().__init__(media_type=CONTENT_TYPE, headers={**headers, "Content-Length": length})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        last = len(self.parts) - 1
+        for index, part in enumerate(self.parts):
+            await send({"type": "http.response.body", "body": part, "more_body": index < last})
+
+
 async def metrics(request: Request) -> Response:
     state: ExporterState = request.app.state.exporter
-    source_part = state.snapshot.source_body()
     self_part = generate_latest(state.registry)
     if "gzip" in request.headers.get("accept-encoding", ""):
-        body = state.snapshot.gzip_body(self_part)
-        return Response(body, media_type=CONTENT_TYPE, headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
-    return Response(source_part + self_part, media_type=CONTENT_TYPE, headers={"Vary": "Accept-Encoding"})
+        parts = state.snapshot.gzip_parts(self_part)
+        return PartsResponse(parts, {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return PartsResponse([*state.snapshot.chunks(), self_part], {"Vary": "Accept-Encoding"})
 
 
 async def landing(request: Request) -> Response:
@@ -113,6 +131,7 @@ def create_app(
             for task in state.pollers:
                 task.cancel()
             await asyncio.gather(*state.pollers, return_exceptions=True)
+            snapshot.close()
             if own_client:
                 await http.aclose()
 

@@ -1,7 +1,7 @@
 """The last good metrics of every source, pre-rendered, plus each source's health.
 
 A scrape only reads memory: each source's families are rendered to exposition text when its poll
-finishes (in a worker thread), and `/metrics` joins those chunks with the small self-metrics block.
+finishes (in the snapshot's render thread), and `/metrics` joins those chunks with the small self-metrics block.
 Data older than the source's max age is dropped at scrape time and never served as fresh.
 """
 
@@ -13,32 +13,23 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
+from exporter.exposition import text_exposition
 from exporter.sources.base import Source
 from exporter.sources.upstream import REASONS
 
 log = logging.getLogger("exporter.snapshot")
 
 
-class _Families:
-    """Adapts a list of families to the `collect()` interface generate_latest expects."""
-
-    def __init__(self, families: Iterable[Metric]) -> None:
-        self._families = families
-
-    def collect(self) -> Iterable[Metric]:
-        return self._families
-
-
 def render(families: Iterable[Metric]) -> bytes:
-    """Text exposition (format 0.0.4) of the given families."""
-    return generate_latest(_Families(families))  # type: ignore[arg-type]
+    """Text exposition (format 0.0.4) of the given families: generate_latest's bytes, written faster and leaner."""
+    return text_exposition(families)
 
 
 @dataclass
@@ -63,8 +54,15 @@ class Snapshot:
         self.clock = clock
         self.states = {source.name: SourceState(source) for source in sources}
         self._seq = itertools.count()
-        self._body: bytes | None = None
         self._gzip_prefix: tuple[bytes, Any] | None = None
+        # One long-lived thread renders for every source. The loop's default executor (asyncio.to_thread) starts a
+        # thread per overlapping call, and glibc gives each its own malloc arena, where the free space a render
+        # leaves behind stays resident: ~4.5 MB per thread at 17,500 series.
+        self._renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="allim-render")
+
+    def close(self) -> None:
+        """Stop the render thread once it has finished what it was given."""
+        self._renderer.shutdown(wait=False)
 
     # -- writers -------------------------------------------------------------------------
     async def publish(self, name: str, families: list[Metric]) -> None:
@@ -74,11 +72,11 @@ class Snapshot:
         interval = state.source.config.interval
         for family in families:
             family.documentation = f"{family.documentation} (cached, refreshed every {interval:g}s)"
-        chunk = await asyncio.to_thread(render, families)
+        chunk = await asyncio.get_running_loop().run_in_executor(self._renderer, render, families)
         if seq < state.chunk_seq:
             return
         state.chunk, state.chunk_seq = chunk, seq
-        self._body = None
+        self._gzip_prefix = None
 
     def record_success(self, name: str, duration: float) -> None:
         state = self.states[name]
@@ -97,32 +95,42 @@ class Snapshot:
         """True once every source has finished its first poll, successful or not."""
         return all(state.attempted for state in self.states.values())
 
-    def source_body(self) -> bytes:
-        """The joined chunks of all sources with unexpired data."""
+    def chunks(self) -> list[bytes]:
+        """The rendered chunks of all sources with unexpired data, in source order.
+
+        Served as they are rather than joined: a joined copy would double the largest thing the exporter holds.
+        """
         now = self.clock()
         for name, state in self.states.items():
             if state.chunk and now >= state.expires_at:
                 log.warning("dropping stale data", extra={"source": name, "max_age": state.source.config.max_age})
                 state.chunk = b""
-                self._body = None
-        if self._body is None:
-            self._body = b"".join(state.chunk for state in self.states.values())
-            self._gzip_prefix = None
-        return self._body
+                self._gzip_prefix = None
+        return [state.chunk for state in self.states.values() if state.chunk]
 
-    def gzip_body(self, tail: bytes) -> bytes:
-        """`source_body() + tail` as one gzip stream, compressing the large source part once per change.
+    def source_body(self) -> bytes:
+        """The chunks joined: for one-off use (`--once`, tests); `/metrics` sends `chunks()` without joining."""
+        return b"".join(self.chunks())
+
+    def gzip_parts(self, tail: bytes) -> list[bytes]:
+        """`source_body() + tail` as one gzip stream in parts, compressing the large source part once per change.
 
         The deflate state after the source part is kept (sync-flushed) and copied for each scrape, so a
         scrape compresses only the small tail yet yields a single gzip member that any client can read.
         """
-        body = self.source_body()
+        chunks = self.chunks()
         if self._gzip_prefix is None:
             compressor = zlib.compressobj(1, zlib.DEFLATED, 31)  # wbits 31: gzip container
-            self._gzip_prefix = (compressor.compress(body) + compressor.flush(zlib.Z_SYNC_FLUSH), compressor)
+            parts = [compressor.compress(chunk) for chunk in chunks]
+            parts.append(compressor.flush(zlib.Z_SYNC_FLUSH))
+            self._gzip_prefix = (b"".join(parts), compressor)
         prefix, compressor = self._gzip_prefix
         scrape = compressor.copy()
-        return prefix + scrape.compress(tail) + scrape.flush()
+        return [prefix, scrape.compress(tail) + scrape.flush()]
+
+    def gzip_body(self, tail: bytes) -> bytes:
+        """`gzip_parts(tail)` joined."""
+        return b"".join(self.gzip_parts(tail))
 
 
 class HealthCollector:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gzip
+
 import httpx
 from starlette.testclient import TestClient
 
@@ -57,6 +59,22 @@ def test_app_metrics_gzip_is_one_stream_httpx_decodes() -> None:
     assert "a_value 9.0" in compressed.text
     assert 'allim_build_info{python_version="' in compressed.text
     assert compressed.text.split("# HELP allim_")[0] == plain.text.split("# HELP allim_")[0]
+
+
+def test_app_metrics_sends_chunks_and_self_metrics_with_their_total_length() -> None:
+    with client_for(StaticSource("a", 1.0), StaticSource("b", 2.0)) as client:
+        wait_until(lambda: client.get("/readyz").status_code == 200, timeout=5)
+        plain = client.get("/metrics", headers={"Accept-Encoding": "identity"})
+        with client.stream("GET", "/metrics", headers={"Accept-Encoding": "gzip"}) as compressed:
+            raw = b"".join(compressed.iter_raw())
+        head = client.head("/metrics", headers={"Accept-Encoding": "identity"})
+    assert int(plain.headers["content-length"]) == len(plain.content)
+    assert int(compressed.headers["content-length"]) == len(raw)
+    assert gzip.decompress(raw).startswith(b"# HELP a_value")
+    assert plain.text.startswith("# HELP a_value Value of a")
+    assert "\nb_value 2.0\n# HELP allim_" in plain.text
+    assert head.content == b""
+    assert int(head.headers["content-length"]) > 0
 
 
 def test_app_landing_page_links_metrics() -> None:

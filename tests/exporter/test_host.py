@@ -5,7 +5,7 @@ from collections import namedtuple
 from prometheus_client import CollectorRegistry
 
 from allim.settings import Settings
-from exporter.snapshot import _Families
+from exporter.exposition import Families
 from exporter.sources.host import (
     Filesystem,
     HostReading,
@@ -72,7 +72,7 @@ def test_host_families_map_reading() -> None:
         network={"eth0": NetIO(10, 20, 1, 2, 3, 4, 0, 0)},
     )
     registry = CollectorRegistry()
-    registry.register(_Families(families_from_reading(reading)))  # type: ignore[arg-type]
+    registry.register(Families(families_from_reading(reading)))  # type: ignore[arg-type]
     value = registry.get_sample_value
     fs = {"mountpoint": "/", "device": "/dev/vda1", "fstype": "ext4"}
     assert value("host_cpu_usage_ratio") == 0.25
