@@ -40,7 +40,6 @@ from prometheus_client.metrics_core import Metric
 from allim.secret import Secret
 from allim.settings import Settings
 from exporter.sources.base import SourceConfig, read_common
-from exporter.sources.ga4_auth import KeyFileError, ServiceAccountAuth, read_key_file
 from exporter.sources.upstream import RateLimitGate, SourceError, parse_json, raise_for_status, short_body
 
 log = logging.getLogger("exporter.sources.ga4")
@@ -90,6 +89,9 @@ def load_ga4_config(settings: Settings) -> Ga4Config:
                 "credentials_file", "required: a service-account JSON key (or GOOGLE_APPLICATION_CREDENTIALS)"
             )
         else:
+            # google-auth (and its crypto) is imported only when GA4 is configured: ~50 ms and a few MB otherwise.
+            from exporter.sources.ga4_auth import KeyFileError, read_key_file
+
             try:
                 client_email, key = read_key_file(credentials_file)
             except KeyFileError as exc:
@@ -230,6 +232,8 @@ class Ga4Source:
         self.config = config
         self.client = client
         self.gate = RateLimitGate(clock)
+        from exporter.sources.ga4_auth import ServiceAccountAuth
+
         self.auth = ServiceAccountAuth(config.key)
         self._denied = False
         self._warned_truncated = False
