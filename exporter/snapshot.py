@@ -128,10 +128,6 @@ class Snapshot:
         scrape = compressor.copy()
         return [prefix, scrape.compress(tail) + scrape.flush()]
 
-    def gzip_body(self, tail: bytes) -> bytes:
-        """`gzip_parts(tail)` joined."""
-        return b"".join(self.gzip_parts(tail))
-
 
 class HealthCollector:
     """allim_source_* families, built fresh from the snapshot on each scrape (a few series per source)."""

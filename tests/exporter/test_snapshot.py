@@ -54,6 +54,10 @@ async def test_snapshot_late_publish_never_overwrites_a_newer_one() -> None:
     assert b"alpha_value 2.0" in snapshot.source_body()
 
 
+def gzip_body(snapshot: Snapshot, tail: bytes) -> bytes:
+    return b"".join(snapshot.gzip_parts(tail))
+
+
 async def test_snapshot_gzip_body_follows_changes() -> None:
     import gzip
     import zlib
@@ -63,12 +67,12 @@ async def test_snapshot_gzip_body_follows_changes() -> None:
     await snapshot.publish("alpha", await source.collect())
     snapshot.record_success("alpha", 0.1)
     decoder = zlib.decompressobj(31)  # a single-member reader, as httpx and curl use
-    assert decoder.decompress(snapshot.gzip_body(b"tail 1\n")) == snapshot.source_body() + b"tail 1\n"
+    assert decoder.decompress(gzip_body(snapshot, b"tail 1\n")) == snapshot.source_body() + b"tail 1\n"
     assert decoder.eof
-    assert gzip.decompress(snapshot.gzip_body(b"tail 2\n")).endswith(b"alpha_value 1.0\ntail 2\n")
+    assert gzip.decompress(gzip_body(snapshot, b"tail 2\n")).endswith(b"alpha_value 1.0\ntail 2\n")
     source.value = 5.0
     await snapshot.publish("alpha", await source.collect())
-    assert b"alpha_value 5.0" in gzip.decompress(snapshot.gzip_body(b""))
+    assert b"alpha_value 5.0" in gzip.decompress(gzip_body(snapshot, b""))
 
 
 def test_health_collector_reports_each_source() -> None:
