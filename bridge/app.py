@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from allim import __version__
+from allim.requests import Rejected, parse_json, read_body, require_json
 from bridge.alertmanager import Notification, PayloadError
 from bridge.auth import authorized
 from bridge.channels import Channel
@@ -31,7 +32,6 @@ from bridge.legacy import notification_from_legacy
 from bridge.metrics import BridgeMetrics
 from bridge.outbox import ChannelRef, Outbox, OutboxError
 from bridge.receivers import build_channels
-from bridge.requests import Reject, read_json
 
 log = logging.getLogger("bridge")
 USER_AGENT = f"allim-bridge/{__version__}"
@@ -79,9 +79,9 @@ def _endpoint(handler: Handler, *, counted: bool = True) -> Callable[[Request], 
         state: BridgeState = request.app.state.bridge
         try:
             if not authorized(request.headers.get("authorization"), state.config.auth_token):
-                raise Reject(401, "missing or wrong token (Authorization: Bearer <token>)")
+                raise Rejected(401, "missing or wrong token (Authorization: Bearer <token>)")
             response = await handler(request, state)
-        except Reject as exc:
+        except Rejected as exc:
             log.info("request rejected", extra={"path": request.url.path, "code": exc.status, "reason": exc.reason})
             response = PlainTextResponse(exc.reason + "\n", status_code=exc.status)
             if exc.status == 401:
@@ -93,13 +93,19 @@ def _endpoint(handler: Handler, *, counted: bool = True) -> Callable[[Request], 
     return endpoint
 
 
+async def read_json(request: Request) -> object:
+    """The decoded JSON body. A missing content type is taken as JSON: the old system's scripts post with bare curl."""
+    require_json(request, allow_missing=True)
+    return parse_json(await read_body(request))
+
+
 async def _accept(state: BridgeState, notification: Notification) -> Response:
     refs = state.receivers[notification.receiver]
     try:
         notification_id = await state.outbox.enqueue(notification, refs, state.config.dedup_window)
     except OutboxError as exc:
         log.error("cannot accept notification", extra={"err": str(exc)})
-        raise Reject(503, str(exc)) from None
+        raise Rejected(503, str(exc)) from None
     if notification_id is None:
         state.metrics.duplicates.inc()
         return JSONResponse({"status": "duplicate", "detail": "already accepted within the dedup window"})
@@ -110,12 +116,12 @@ async def _accept(state: BridgeState, notification: Notification) -> Response:
 async def alertmanager_webhook(request: Request, state: BridgeState) -> Response:
     receiver = request.path_params["receiver"]
     if receiver not in state.receivers:
-        raise Reject(404, f"unknown receiver {receiver!r}; configured: {', '.join(sorted(state.receivers))}")
+        raise Rejected(404, f"unknown receiver {receiver!r}; configured: {', '.join(sorted(state.receivers))}")
     body = await read_json(request)
     try:
         notification = Notification.from_webhook(body, receiver)
     except PayloadError as exc:
-        raise Reject(400, str(exc)) from None
+        raise Rejected(400, str(exc)) from None
     return await _accept(state, notification)
 
 
@@ -124,7 +130,7 @@ async def legacy_send(request: Request, state: BridgeState) -> Response:
     try:
         notification = notification_from_legacy(body, DEFAULT_RECEIVER)
     except PayloadError as exc:
-        raise Reject(400, str(exc)) from None
+        raise Rejected(400, str(exc)) from None
     return await _accept(state, notification)
 
 
@@ -132,7 +138,7 @@ async def notifications(request: Request, state: BridgeState) -> Response:
     try:
         limit = min(500, max(1, int(request.query_params.get("limit", "50"))))
     except ValueError:
-        raise Reject(400, "limit must be a whole number") from None
+        raise Rejected(400, "limit must be a whole number") from None
     return JSONResponse({"notifications": await state.outbox.recent(limit)})
 
 

@@ -20,16 +20,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from allim.requests import Rejected, parse_json_object, read_body, require_json
 from exporter.sources.hetrixtools import HetrixToolsSource, as_float
-from exporter.webhooks import (
-    WebhookRejected,
-    parse_json_object,
-    read_body,
-    request_token,
-    require_json,
-    secrets_equal,
-    webhook_endpoint,
-)
+from exporter.webhooks import request_token, secrets_equal, webhook_endpoint
 
 if TYPE_CHECKING:
     from exporter.app import ExporterState
@@ -52,15 +45,15 @@ class MonitorEvent:
 
 
 def event_from_webhook(data: Mapping[str, Any]) -> MonitorEvent:
-    """The event in a webhook body; a 400 WebhookRejected naming the first missing or bad field."""
+    """The event in a webhook body; a 400 Rejected naming the first missing or bad field."""
     monitor_id = data.get("monitor_id")
     if not isinstance(monitor_id, str | int) or str(monitor_id).strip() == "":
-        raise WebhookRejected(400, "missing field monitor_id")
+        raise Rejected(400, "missing field monitor_id")
     status = data.get("monitor_status")
     if status is None:
-        raise WebhookRejected(400, "missing field monitor_status")
+        raise Rejected(400, "missing field monitor_status")
     if status not in ("online", "offline"):
-        raise WebhookRejected(400, f"monitor_status must be online or offline, got {str(status)[:40]!r}")
+        raise Rejected(400, f"monitor_status must be online or offline, got {str(status)[:40]!r}")
     # The webhook says "service443"/"smtp25" where the API says "service"/"smtp": label like the API.
     monitor_type = re.sub(r"\d+$", "", str(data.get("monitor_type") or ""))
     labels = [str(monitor_id), str(data.get("monitor_name") or ""), str(data.get("monitor_target") or ""), monitor_type]
@@ -114,7 +107,7 @@ def hetrixtools_routes(state: ExporterState) -> list[BaseRoute]:
     if not isinstance(source, HetrixToolsSource):
 
         async def disabled(request: Request) -> Response:
-            raise WebhookRejected(404, "the hetrixtools source is not enabled")
+            raise Rejected(404, "the hetrixtools source is not enabled")
 
         return [Route(PATH, webhook_endpoint("hetrixtools", state.webhook_requests, disabled), methods=["POST"])]
     if source.config.webhook_token is None:
@@ -129,7 +122,7 @@ def hetrixtools_routes(state: ExporterState) -> list[BaseRoute]:
 
     async def receive(request: Request) -> Response:
         if not secrets_equal(request_token(request), enabled.config.webhook_token):
-            raise WebhookRejected(401, "missing or wrong token")
+            raise Rejected(401, "missing or wrong token")
         require_json(request)
         event = event_from_webhook(parse_json_object(await read_body(request)))
         timestamp = event.timestamp if event.timestamp is not None else enabled.clock()

@@ -19,16 +19,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from allim.requests import Rejected, parse_json_object, read_body, require_json
 from exporter.sources.sentry import SentrySource
 from exporter.sources.sentry_metrics import SLUG
-from exporter.webhooks import (
-    WebhookRejected,
-    parse_json_object,
-    read_body,
-    require_json,
-    secrets_equal,
-    webhook_endpoint,
-)
+from exporter.webhooks import secrets_equal, webhook_endpoint
 
 ISSUE_ACTIONS = ("created", "resolved", "assigned", "ignored", "archived", "unresolved")
 LEGACY_ACTION = "triggered"  # legacy plugin posts come from alert rules, not issue state changes
@@ -66,11 +60,11 @@ def issue_change(payload: dict[str, Any]) -> tuple[str, str, str | None]:
     action = payload.get("action")
     issue = payload.get("data", {}).get("issue") if isinstance(payload.get("data"), dict) else None
     if not isinstance(action, str) or not isinstance(issue, dict):
-        raise WebhookRejected(400, "issue webhook needs an action and data.issue")
+        raise Rejected(400, "issue webhook needs an action and data.issue")
     project = issue.get("project")
     slug = project.get("slug") if isinstance(project, dict) else None
     if not isinstance(slug, str) or not SLUG.match(slug):
-        raise WebhookRejected(400, "data.issue.project.slug is missing or not a project slug")
+        raise Rejected(400, "data.issue.project.slug is missing or not a project slug")
     level = issue.get("level")
     return slug, action if action in ISSUE_ACTIONS else "other", level if isinstance(level, str) else None
 
@@ -78,10 +72,10 @@ def issue_change(payload: dict[str, Any]) -> tuple[str, str, str | None]:
 def legacy_change(payload: dict[str, Any]) -> tuple[str, str, str | None]:
     """(project slug, action, level) of a legacy plugin payload; 400 when it is not one."""
     if "action" in payload or "data" in payload:
-        raise WebhookRejected(401, "integration webhooks must be signed (Sentry-Hook-Signature)")
+        raise Rejected(401, "integration webhooks must be signed (Sentry-Hook-Signature)")
     slug = payload.get("project_slug") or payload.get("project")
     if not isinstance(slug, str) or not SLUG.match(slug):
-        raise WebhookRejected(400, "legacy webhook needs a project slug")
+        raise Rejected(400, "legacy webhook needs a project slug")
     return slug, LEGACY_ACTION, None
 
 
@@ -92,13 +86,13 @@ def sentry_routes(state: Any) -> list[BaseRoute]:
     async def receive(request: Request) -> Response:
         source = state.sources.get("sentry")
         if not isinstance(source, SentrySource):
-            raise WebhookRejected(404, "the sentry source is not enabled")
+            raise Rejected(404, "the sentry source is not enabled")
         require_json(request)
         body = await read_body(request)
         signature = request.headers.get("sentry-hook-signature")
         if signature is not None:
             if not signature_valid(body, signature, source):
-                raise WebhookRejected(401, "bad Sentry-Hook-Signature")
+                raise Rejected(401, "bad Sentry-Hook-Signature")
             payload = parse_json_object(body)
             request_id = request.headers.get("request-id", "")
             if request_id and recent.seen(request_id):
@@ -110,7 +104,7 @@ def sentry_routes(state: Any) -> list[BaseRoute]:
         elif secrets_equal(request.query_params.get("token"), source.config.webhook_token):
             project, action, level = legacy_change(parse_json_object(body))
         else:
-            raise WebhookRejected(401, "missing Sentry-Hook-Signature (or ?token= for the legacy plugin)")
+            raise Rejected(401, "missing Sentry-Hook-Signature (or ?token= for the legacy plugin)")
         if source.config.projects and project not in source.config.projects:
             return PlainTextResponse("project not in the allow-list, ignored\n")
         source.record_issue_action(project, action, level)
