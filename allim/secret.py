@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 
 class Secret:
     """Wraps a credential so that repr(), str() and f-strings show asterisks, never the value."""
@@ -13,6 +15,13 @@ class Secret:
 
     def reveal(self) -> str:
         return self._value
+
+    def matches(self, given: str | bytes | None) -> bool:
+        """Whether `given` is this secret, compared in constant time; never true for an empty value."""
+        if not given or not self._value:
+            return False
+        given_bytes = given.encode() if isinstance(given, str) else given
+        return hmac.compare_digest(given_bytes, self._value.encode())
 
     def __repr__(self) -> str:
         return "Secret('**********')"

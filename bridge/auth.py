@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 
 from allim.secret import Secret
 
@@ -25,4 +24,4 @@ def authorized(header: str | None, token: Secret | None) -> bool:
         credentials = decoded.partition(":")[2]
     elif scheme.lower() != "bearer":
         return False
-    return hmac.compare_digest(credentials.encode(), token.reveal().encode())
+    return token.matches(credentials)

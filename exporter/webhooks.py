@@ -7,7 +7,6 @@ reason, the request is counted in `allim_webhook_requests_total{source,code}`, a
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -16,17 +15,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from allim.requests import Rejected
-from allim.secret import Secret
 
 log = logging.getLogger("exporter.webhooks")
-
-
-def secrets_equal(given: str | bytes | None, expected: Secret | None) -> bool:
-    """Constant-time comparison; False when either side is missing."""
-    if not given or expected is None or not expected:
-        return False
-    given_bytes = given.encode() if isinstance(given, str) else given
-    return hmac.compare_digest(given_bytes, expected.reveal().encode())
 
 
 def request_token(request: Request) -> str | None:

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from allim.requests import Rejected, parse_json_object, read_body, require_json
 from exporter.sources.hetrixtools import HetrixToolsSource, as_float
-from exporter.webhooks import request_token, secrets_equal, webhook_endpoint
+from exporter.webhooks import request_token, webhook_endpoint
 
 if TYPE_CHECKING:
     from exporter.app import ExporterState
@@ -121,7 +121,8 @@ def hetrixtools_routes(state: ExporterState) -> list[BaseRoute]:
     republisher = Republisher(publish)
 
     async def receive(request: Request) -> Response:
-        if not secrets_equal(request_token(request), enabled.config.webhook_token):
+        token = enabled.config.webhook_token
+        if token is None or not token.matches(request_token(request)):
             raise Rejected(401, "missing or wrong token")
         require_json(request)
         event = event_from_webhook(parse_json_object(await read_body(request)))

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 from allim.requests import Rejected, parse_json_object, read_body, require_json
 from exporter.sources.sentry import SentrySource
 from exporter.sources.sentry_metrics import SLUG
-from exporter.webhooks import secrets_equal, webhook_endpoint
+from exporter.webhooks import webhook_endpoint
 
 ISSUE_ACTIONS = ("created", "resolved", "assigned", "ignored", "archived", "unresolved")
 LEGACY_ACTION = "triggered"  # legacy plugin posts come from alert rules, not issue state changes
@@ -101,7 +101,7 @@ def sentry_routes(state: Any) -> list[BaseRoute]:
             if resource != "issue":
                 return PlainTextResponse(f"resource {resource[:40]!r} ignored\n")
             project, action, level = issue_change(payload)
-        elif secrets_equal(request.query_params.get("token"), source.config.webhook_token):
+        elif source.config.webhook_token and source.config.webhook_token.matches(request.query_params.get("token")):
             project, action, level = legacy_change(parse_json_object(body))
         else:
             raise Rejected(401, "missing Sentry-Hook-Signature (or ?token= for the legacy plugin)")

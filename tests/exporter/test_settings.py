@@ -64,3 +64,10 @@ def test_settings_required_and_choices() -> None:
         "smtp.server: required (or environment variable SMTP_SERVER)",
         "smtp.tls: must be one of starttls, implicit, none, got 'maybe'",
     ]
+
+
+def test_secret_matches_in_constant_time_and_never_empty() -> None:
+    secret = Secret("s3cret")
+    assert secret.matches("s3cret") and secret.matches(b"s3cret")
+    assert not secret.matches("s3cre") and not secret.matches(None) and not secret.matches("")
+    assert not Secret("").matches("")
