@@ -21,6 +21,13 @@ def promtool_check_metrics(exposition: bytes) -> subprocess.CompletedProcess[byt
     return subprocess.run([PROMTOOL, "check", "metrics"], input=exposition, capture_output=True, timeout=30)
 
 
+def run_exporter(*args: str) -> subprocess.CompletedProcess[bytes]:
+    """`python -m exporter ARGS` to completion, output captured."""
+    return subprocess.run(
+        python_module("exporter", *args), capture_output=True, timeout=60, cwd=REPO, stdin=subprocess.DEVNULL
+    )
+
+
 @pytest.fixture
 def exporter(tmp_path: Path) -> Iterator[tuple[Process, str]]:
     port = free_port()
@@ -65,9 +72,7 @@ def test_process_stops_cleanly_on_sigterm(exporter: tuple[Process, str]) -> None
 
 
 def test_process_once_prints_a_valid_exposition() -> None:
-    result = subprocess.run(
-        python_module("exporter", "--once"), capture_output=True, timeout=60, cwd=REPO, stdin=subprocess.DEVNULL
-    )
+    result = run_exporter("--once")
     assert result.returncode == 0, result.stderr.decode()
     assert b"host_memory_total_bytes " in result.stdout
     assert b'allim_source_up{source="host"} 1.0' in result.stdout
@@ -78,13 +83,7 @@ def test_process_once_prints_a_valid_exposition() -> None:
 def test_process_once_names_failed_sources(tmp_path: Path) -> None:
     config = tmp_path / "allim.yml"
     config.write_text("host:\n  timeout: 0.1\n")  # the first host poll samples CPU for 0.25 s
-    result = subprocess.run(
-        python_module("exporter", "--once", "--config.file", str(config)),
-        capture_output=True,
-        timeout=60,
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-    )
+    result = run_exporter("--once", "--config.file", str(config))
     assert result.returncode == 1
     assert "failed sources: host (timeout)" in result.stderr.decode()
     assert b'allim_source_up{source="host"} 0.0' in result.stdout
@@ -93,13 +92,7 @@ def test_process_once_names_failed_sources(tmp_path: Path) -> None:
 def test_process_config_error_exits_2_listing_every_problem(tmp_path: Path) -> None:
     config = tmp_path / "allim.yml"
     config.write_text("host:\n  interval: often\n  mountpoints_include: '(['\nsentri: {}\n")
-    result = subprocess.run(
-        python_module("exporter", "--config.file", str(config)),
-        capture_output=True,
-        timeout=60,
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-    )
+    result = run_exporter("--config.file", str(config))
     assert result.returncode == 2
     message = result.stderr.decode()
     assert "invalid configuration (3 problems)" in message
@@ -107,12 +100,6 @@ def test_process_config_error_exits_2_listing_every_problem(tmp_path: Path) -> N
 
 
 def test_process_bad_listen_address_exits_2() -> None:
-    result = subprocess.run(
-        python_module("exporter", "--web.listen-address", "localhost"),
-        capture_output=True,
-        timeout=60,
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-    )
+    result = run_exporter("--web.listen-address", "localhost")
     assert result.returncode == 2
     assert "must be host:port" in result.stderr.decode()
