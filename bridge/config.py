@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from allim.secret import Secret
 from allim.settings import Settings, read_yaml_file
@@ -60,7 +61,9 @@ class OutboxConfig:
     retention: float = 7 * 86_400.0  # sent and dead rows are pruned after this
     backoff_initial: float = 1.0
     backoff_max: float = 300.0
-    busy_timeout: float = 5.0  # how long a write waits for a lock before the request gets 503
+    busy_timeout: float = 5.0  # how long a write waits for a lock (or a database connection) before a 503
+    lease: float = 30.0  # a replica holds a delivery this long; a dead replica's rows are taken over after it
+    database_url: Secret | None = None  # postgresql://…: the outbox shared by every replica; None: SQLite in data_dir
 
     @property
     def path(self) -> Path:
@@ -76,7 +79,9 @@ class BridgeConfig:
 
     def secrets(self) -> list[str]:
         """Every credential's value, so error texts can be scrubbed of them before they are stored or logged."""
-        values = [self.auth_token]
+        values = [self.auth_token, self.outbox.database_url]
+        if self.outbox.database_url:
+            values.append(Secret(urlsplit(self.outbox.database_url.reveal()).password or ""))
         for receiver in self.receivers.values():
             values += [d.webhook_url for d in receiver.discord] + [e.password for e in receiver.email]
         return [s.reveal() for s in values if s]
@@ -249,9 +254,25 @@ def _outbox(root: Settings) -> OutboxConfig:
         backoff_initial=section.duration("backoff_initial", 1.0, minimum=0.001),
         backoff_max=section.duration("backoff_max", 300.0, minimum=0.001),
         busy_timeout=section.duration("busy_timeout", 5.0, minimum=0),
+        lease=section.duration("lease", 30.0, minimum=1),
+        database_url=_database_url(root),
     )
     section.check_unknown()
     return config
+
+
+def _database_url(root: Settings) -> Secret | None:
+    """`postgresql://user:password@host:port/db?sslmode=…` (libpq's URL form); the value is never shown."""
+    url = root.secret("database_url", env="BRIDGE_DATABASE_URL")
+    if url is None:
+        return None
+    parts = urlsplit(url.reveal())
+    if parts.scheme not in ("postgresql", "postgres") or not (parts.path.strip("/") or parts.netloc):
+        root.problem(
+            "database_url", "must be a URL like postgresql://user:password@host:5432/db (the value is not shown)"
+        )
+        return None
+    return url
 
 
 def config_from_mapping(data: Mapping[str, Any], env: Mapping[str, str]) -> BridgeConfig:

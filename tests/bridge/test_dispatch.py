@@ -6,15 +6,16 @@ from bridge.channels import SendError
 from bridge.dispatch import Backoff, Worker
 from bridge.metrics import BridgeMetrics
 from bridge.outbox import ChannelRef, Outbox
+from tests.bridge.conftest import Clock, make_database
 from tests.bridge.helpers import FakeChannel, notification, retryable
-from tests.bridge.test_outbox import Clock
+from tests.bridge.test_outbox import _same_database
 
 REF = ChannelRef("default/fake/0", "fake", "fake:room")
 
 
 @pytest.fixture
-async def outbox(tmp_path):
-    box = Outbox(tmp_path / "outbox.sqlite3", clock=Clock())
+async def outbox(store, request, tmp_path):
+    box = Outbox(make_database(store, request, tmp_path), clock=Clock())
     await box.open()
     yield box
     await box.close()
@@ -139,13 +140,13 @@ async def test_dispatch_worker_wakes_on_enqueue(outbox):
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_dispatch_persists_delivered_parts_and_skips_them_on_retry(tmp_path):
+async def test_dispatch_persists_delivered_parts_and_skips_them_on_retry(store, request, tmp_path):
     def partial(parts):
         error = retryable("rate_limited", retry_after=1)
         error.delivered_parts = frozenset(parts)
         return error
 
-    box = Outbox(tmp_path / "outbox.sqlite3", clock=Clock())
+    box = Outbox(make_database(store, request, tmp_path), clock=Clock())
     await box.open()
     channel = FakeChannel(errors=[partial({0}), partial({1})])
     worker = make_worker(box, channel)
@@ -155,7 +156,7 @@ async def test_dispatch_persists_delivered_parts_and_skips_them_on_retry(tmp_pat
     await worker.step()  # part 1 accepted, then 429 again
     await box.close()
 
-    reopened = Outbox(tmp_path / "outbox.sqlite3", clock=box.clock)  # as after a restart
+    reopened = Outbox(_same_database(box.database), clock=box.clock)  # as after a restart
     await reopened.open()
     try:
         reopened.clock.now += 1

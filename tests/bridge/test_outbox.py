@@ -3,22 +3,24 @@ import sqlite3
 import pytest
 
 from bridge.outbox import ChannelRef, Outbox, OutboxError
+from bridge.store.sqlite import SqliteDatabase
+from tests.bridge.conftest import Clock, make_database
 from tests.bridge.helpers import notification
 
 REFS = [ChannelRef("default/discord/0", "discord", "discord:…/1"), ChannelRef("default/email/0", "email", "email:a@x")]
 
 
-class Clock:
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+async def outbox(store, request, tmp_path):
+    box = Outbox(make_database(store, request, tmp_path, busy_timeout=0.1), max_pending=10, clock=Clock())
+    await box.open()
+    yield box
+    await box.close()
 
 
 @pytest.fixture
-async def outbox(tmp_path):
-    box = Outbox(tmp_path / "outbox.sqlite3", max_pending=10, busy_timeout=0.1, clock=Clock())
+async def sqlite_outbox(tmp_path):
+    box = Outbox(SqliteDatabase(tmp_path / "outbox.sqlite3", busy_timeout=0.1), max_pending=10, clock=Clock())
     await box.open()
     yield box
     await box.close()
@@ -57,13 +59,12 @@ async def test_outbox_keeps_order_and_marks_sent_and_dead(outbox):
     assert recent[0]["alertnames"] == ["Probe2"]
 
 
-async def test_outbox_resumes_pending_rows_after_reopening(tmp_path):
-    path = tmp_path / "outbox.sqlite3"
-    first = Outbox(path)
+async def test_outbox_resumes_pending_rows_after_reopening(store, request, tmp_path):
+    first = Outbox(make_database(store, request, tmp_path))
     await first.open()
     await first.enqueue(notification(1), REFS, 300)
     await first.close()  # (the process test covers SIGKILL)
-    second = Outbox(path)
+    second = Outbox(_same_database(first.database))
     await second.open()
     assert second.pending == {"discord": 1, "email": 1}
     assert (await second.next_delivery("default/email/0")).notification == notification(1)
@@ -85,8 +86,9 @@ async def test_outbox_refuses_when_full(outbox):
         await outbox.enqueue(notification(99), REFS, 300)
 
 
-async def test_outbox_refuses_when_the_database_is_locked(outbox):
-    other = sqlite3.connect(outbox.path, isolation_level=None)
+async def test_outbox_refuses_when_the_database_is_locked(sqlite_outbox):
+    outbox = sqlite_outbox
+    other = sqlite3.connect(outbox.database.path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(OutboxError, match="locked"):
@@ -107,3 +109,12 @@ async def test_outbox_prunes_finished_notifications_only(outbox):
     assert await outbox.prune(7 * 86400, 300) == 1
     assert [n["alertnames"] for n in await outbox.recent()] == [["Probe2"]]
     assert await outbox.enqueue(notification(1), REFS[:1], 300) is not None  # its dedup key expired too
+
+
+def _same_database(database):
+    """A second connection (pool) to the store `database` points at, as a restarted process would open."""
+    if isinstance(database, SqliteDatabase):
+        return SqliteDatabase(database.path)
+    from bridge.store.postgres import PostgresDatabase
+
+    return PostgresDatabase(database.url)
