@@ -16,7 +16,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bridge.channels import Channel, SendError
@@ -45,6 +45,14 @@ class Backoff:
         return base * (1 + self.jitter * (2 * rng() - 1))
 
 
+async def wait_for_event(event: asyncio.Event, timeout: float) -> None:
+    """Until `event` is set or `timeout` seconds have passed."""
+    # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that races with the wake-up.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            await event.wait()
+
+
 class Worker:
     """Sends one channel instance's deliveries, as `owner` (this replica), holding each row for `lease` seconds."""
 
@@ -60,6 +68,7 @@ class Worker:
         lease: float = DEFAULT_LEASE,
         clock: Callable[[], float] = time.time,
         redact: Callable[[str], str] = lambda text: text,
+        wait: Callable[[asyncio.Event, float], Awaitable[None]] | None = None,
     ) -> None:
         self.channel = channel
         self.ref = ref
@@ -71,6 +80,7 @@ class Worker:
         self.clock = clock
         self.redact = redact
         self.wake = asyncio.Event()
+        self.wait = wait or wait_for_event  # tests pass one that records the timeouts
         self.recheck = SHARED_RECHECK if outbox.database.shared else IDLE_RECHECK
 
     async def run(self) -> None:
@@ -98,10 +108,7 @@ class Worker:
             await self._wait(min(max(due - self.clock(), BUSY_RECHECK), self.recheck))
 
     async def _wait(self, timeout: float) -> None:
-        # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that races with the wake-up.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await self.wake.wait()
+        await self.wait(self.wake, timeout)
 
     async def attempt(self, delivery: Delivery) -> None:
         name = self.ref.name
