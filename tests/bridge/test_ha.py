@@ -85,8 +85,11 @@ def all_sent(bridge: Bridge, total: int) -> bool:
     return len(listed) == total and all(d["state"] == "sent" for n in listed for d in n["deliveries"])  # type: ignore[attr-defined]
 
 
-def test_ha_the_same_webhook_to_both_replicas_is_sent_once(bridges, discord):
+def test_ha_the_same_webhook_to_both_replicas_is_sent_once(bridges, discord, postgres):
     a, b = bridges
+    start = next(line for line in a.process.log().splitlines() if "msg=starting" in line)
+    assert "store=postgresql host=127.0.0.1" in start and f"port={postgres.port} db=t_" in start
+    assert postgres.password not in a.process.log()
     with ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(lambda job: job[0].post(job[1]), [(r, n) for n in range(50) for r in (a, b)]))
     assert codes == [200] * 100

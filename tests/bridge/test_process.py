@@ -111,6 +111,7 @@ def test_process_sigkill_with_pending_deliveries_loses_nothing_and_duplicates_no
             assert [discord.count(f"Probe{n}") for n in range(5)] == [1] * 5
             assert len(discord.messages) == 5
             assert "fake-token" not in second.log() + first.log_path.read_text()
+            assert f"store=sqlite path={tmp_path / 'data' / 'outbox.sqlite3'}" in second.log()
             metrics = httpx.get(f"{url}/metrics", timeout=5).text
             assert 'allim_bridge_notifications_total{channel="discord"} 5.0' in metrics
         finally:
