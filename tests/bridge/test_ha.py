@@ -5,7 +5,9 @@ The Discord fake is a real HTTP server; the bridges are real processes started w
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import contextlib
 import json
 import threading
 import time
@@ -16,12 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.bridge.helpers import webhook
+from tests.bridge.helpers import FakeChannel, make_config, notification, webhook
 from tests.fakes.discord import FakeDiscord
 from tests.postgres import PostgresServer
 from tests.support import Process, ThreadedServer, free_port, python_module, wait_until
-
-pytestmark = pytest.mark.slow
 
 LEASE = "2s"  # short, so a killed replica's rows are taken over within the test
 
@@ -85,6 +85,7 @@ def all_sent(bridge: Bridge, total: int) -> bool:
     return len(listed) == total and all(d["state"] == "sent" for n in listed for d in n["deliveries"])  # type: ignore[attr-defined]
 
 
+@pytest.mark.slow
 def test_ha_the_same_webhook_to_both_replicas_is_sent_once(bridges, discord, postgres):
     a, b = bridges
     start = next(line for line in a.process.log().splitlines() if "msg=starting" in line)
@@ -105,6 +106,7 @@ def _duplicates(bridge: Bridge) -> float:
     return 0.0
 
 
+@pytest.mark.slow
 def test_ha_sigkill_of_a_replica_mid_delivery_loses_nothing(bridges, discord):
     a, b = bridges
     discord.delay = 0.3  # each post takes a while, so both replicas have one in flight most of the time
@@ -121,6 +123,7 @@ def test_ha_sigkill_of_a_replica_mid_delivery_loses_nothing(bridges, discord):
     assert sum(counts.values()) - len(expected) <= in_flight_at_kill  # duplicates: at most the in-flight one
 
 
+@pytest.mark.slow
 def test_ha_database_outage_answers_503_and_loses_no_accepted_notification(tmp_path, discord):
     server = PostgresServer()
     server.start()
@@ -162,3 +165,47 @@ def test_ha_database_outage_answers_503_and_loses_no_accepted_notification(tmp_p
     finally:
         bridge.process.stop()
         server.remove()
+
+
+class BlockedChannel(FakeChannel):
+    """A channel whose sends never finish: its replica's worker stays busy."""
+
+    async def send(self, notification, *, skip_parts=frozenset()):
+        self.attempts += 1
+        await asyncio.Event().wait()
+
+
+async def test_ha_a_free_replica_picks_up_within_a_second(tmp_path, postgres):
+    from bridge.app import create_app
+    from bridge.store.postgres import PostgresDatabase
+
+    url = postgres.create_database()
+    busy, free = BlockedChannel(), FakeChannel()
+    apps = [
+        create_app(make_config(tmp_path / name), channels={"default": [channel]}, database=PostgresDatabase(url))
+        for name, channel in (("a", busy), ("b", free))
+    ]
+    async with contextlib.AsyncExitStack() as stack:
+        a, b = apps
+        await stack.enter_async_context(a.router.lifespan_context(a))
+        await wait_async(lambda: a.state.bridge.ready, 10, "replica a open")
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=a), base_url="http://a")
+        )
+        assert (await client.post("/alertmanager/default", json=webhook(1))).status_code == 200
+        await wait_async(lambda: busy.attempts, 5, "replica a's worker to be busy")
+        await stack.enter_async_context(b.router.lifespan_context(b))
+        await wait_async(lambda: b.state.bridge.ready, 10, "replica b open")
+        accepted = time.monotonic()
+        assert (await client.post("/alertmanager/default", json=webhook(2))).status_code == 200  # to the busy one
+        await wait_async(lambda: free.sent, 5, "replica b to deliver it")
+        assert time.monotonic() - accepted < 1.5  # woken by NOTIFY, not by its 5 s idle recheck
+        assert [n.group_key for n in free.sent] == [notification(2).group_key]
+
+
+async def wait_async(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
