@@ -106,6 +106,7 @@ class PostgresDatabase:
         self.timeout = timeout
         self.where = describe(url)
         self._password = password_of(url)
+        self.listening = asyncio.Event()  # set while the LISTEN connection is open
         self.pool = AsyncConnectionPool(
             url,
             min_size=1,
@@ -171,12 +172,14 @@ class PostgresDatabase:
                 conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, connect_timeout=5)
                 async with conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
+                    self.listening.set()
                     wake(None)
                     async for note in conn.notifies():
                         wake([key for key in note.payload.split(",") if key])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                self.listening.clear()
                 log.warning("listen connection lost, re-opening", extra={"err": str(self.error(exc, "listen"))})
             await asyncio.sleep(LISTEN_RETRY)
 

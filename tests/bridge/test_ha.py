@@ -196,6 +196,9 @@ async def test_ha_a_free_replica_picks_up_within_a_second(tmp_path, postgres):
         await wait_async(lambda: busy.attempts, 5, "replica a's worker to be busy")
         await stack.enter_async_context(b.router.lifespan_context(b))
         await wait_async(lambda: b.state.bridge.ready, 10, "replica b open")
+        await asyncio.wait_for(b.state.bridge.outbox.database.listening.wait(), 10)
+        workers = b.state.bridge.dispatcher.workers.values()
+        await wait_async(lambda: not any(w.wake.is_set() for w in workers), 5, "replica b idle")
         accepted = time.monotonic()
         assert (await client.post("/alertmanager/default", json=webhook(2))).status_code == 200  # to the busy one
         await wait_async(lambda: free.sent, 5, "replica b to deliver it")
