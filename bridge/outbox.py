@@ -33,9 +33,12 @@ OutboxError = StoreError  # the first wave's name for it
 
 STATES = ("pending", "sent", "dead")
 # The head of each (channel instance, alert group) queue: the only rows that may be sent next.
+# The head of each (channel instance, alert group) queue: the only rows that may be sent next. Written as a
+# min() subquery so both planners answer it from the (channel_key, group_key, state, id) index for any table
+# size (a NOT EXISTS anti-join was planned as a quadratic scan on a table without statistics).
 HEAD = (
-    "d.channel_key = %s AND d.state = 'pending' AND NOT EXISTS (SELECT 1 FROM deliveries e"
-    " WHERE e.channel_key = d.channel_key AND e.group_key = d.group_key AND e.state = 'pending' AND e.id < d.id)"
+    "d.channel_key = %s AND d.state = 'pending' AND d.id = (SELECT min(e.id) FROM deliveries e"
+    " WHERE e.channel_key = d.channel_key AND e.group_key = d.group_key AND e.state = 'pending')"
 )
 DELIVERY_COLUMNS = (
     "d.id, d.notification_id, n.body, d.created_at, d.attempts, d.next_attempt_at, d.delivered_parts,"

@@ -50,6 +50,7 @@ MIGRATIONS = (
         lease_until DOUBLE PRECISION,
         lease_owner TEXT
     );
+    CREATE INDEX deliveries_pending ON deliveries(channel_key, state, id);
     CREATE INDEX deliveries_group ON deliveries(channel_key, group_key, state, id);
     CREATE INDEX deliveries_state ON deliveries(state, id);
     CREATE INDEX deliveries_notification ON deliveries(notification_id);
