@@ -9,10 +9,11 @@ import httpx
 import pytest
 
 from allim.secret import Secret
-from bridge import render
 from bridge.channels import SendError
-from bridge.channels.discord import DiscordChannel, DiscordConfig
-from bridge.render import Formatting
+from bridge.channels.discord import channel as discord_channel
+from bridge.channels.discord.channel import DiscordChannel
+from bridge.channels.discord.config import DiscordConfig
+from bridge.config import Formatting
 from tests.bridge.sample_alerts import alert, many, notification
 from tests.fakes.discord import FakeDiscord, payload_errors
 from tests.support import ThreadedServer, free_port
@@ -113,7 +114,7 @@ async def test_discord_401_for_a_wrong_token_is_final(fake: FakeDiscord, client:
 async def test_discord_400_is_final_with_discords_reason(
     fake: FakeDiscord, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(render, "discord_messages", lambda *args: [{"content": "x" * 2001}])
+    monkeypatch.setattr(discord_channel, "discord_messages", lambda *args: [{"content": "x" * 2001}])
     with pytest.raises(SendError) as caught:
         await channel(fake, client).send(notification())
     assert not caught.value.retryable and caught.value.reason == "http_400"

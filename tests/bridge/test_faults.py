@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bridge.app import create_app
-from bridge.config import config_from_mapping
+from bridge.load import config_from_mapping
 from tests.bridge.helpers import webhook
 from tests.fakes.discord import FakeDiscord
 from tests.support import ThreadedServer, free_port

@@ -10,28 +10,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from allim.secret import Secret
-from bridge import render
 from bridge.alertmanager import Notification
-from bridge.channels import SendError
+from bridge.channels import ChannelType, SendError
+from bridge.channels.discord.config import DiscordConfig, DiscordLoader
+from bridge.channels.discord.format import discord_messages
+from bridge.config import Formatting
 
 log = logging.getLogger(__name__)
 
 MAX_PACE = 5.0  # longest pause (s) between parts when Discord says the bucket is empty
 _WEBHOOK_PATH = re.compile(r"(/webhooks/[^/\s]+/)[^/?\s\"']+")
 _URL = re.compile(r"https?://[^\s\"'<>]+")
-
-
-@dataclass(frozen=True)
-class DiscordConfig:
-    webhook_url: Secret  # https://discord.com/api/webhooks/<id>/<token>; the token part is a secret
-    mention_role_id: str | None = None  # a role pinged (only) on critical firing notifications
-    username: str = "allim"  # Discord rejects usernames containing "discord"
 
 
 def redact(text: str) -> str:
@@ -67,7 +60,7 @@ class DiscordChannel:
 
     name = "discord"
 
-    def __init__(self, config: DiscordConfig, client: httpx.AsyncClient, formatting: render.Formatting) -> None:
+    def __init__(self, config: DiscordConfig, client: httpx.AsyncClient, formatting: Formatting) -> None:
         self.config = config
         self.client = client
         self.formatting = formatting
@@ -81,7 +74,7 @@ class DiscordChannel:
     async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
         """Posts every part not in `skip_parts`, in order; at the first failure raises SendError carrying
         `delivered_parts` (the skipped parts plus those accepted in this attempt)."""
-        messages = render.discord_messages(notification, self.formatting, self.config)
+        messages = discord_messages(notification, self.formatting, self.config)
         done = set(skip_parts)
         pending = [i for i in range(len(messages)) if i not in done]
         for n, index in enumerate(pending):
@@ -139,3 +132,10 @@ def _status_error(response: httpx.Response) -> SendError:
             retry_after = _float(response.headers.get("Retry-After"))
         return SendError(message, retryable=True, reason="rate_limited", retry_after=retry_after)
     return SendError(message, retryable=status >= 500, reason=f"http_{status}")
+
+
+def build(config: DiscordConfig, formatting: Formatting, client: httpx.AsyncClient) -> DiscordChannel:
+    return DiscordChannel(config, client, formatting)
+
+
+DISCORD = ChannelType(loader=DiscordLoader, factory=build)
