@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from allim.redact import ANY_URL, WEBHOOK_PATH_TOKEN, Redactor, redact_logs
 from bridge.alertmanager import Notification
 from bridge.channels import ChannelType, SendError
 from bridge.channels.discord.config import DiscordConfig, DiscordLoader
@@ -23,36 +24,16 @@ from bridge.config import Formatting
 log = logging.getLogger(__name__)
 
 MAX_PACE = 5.0  # longest pause (s) between parts when Discord says the bucket is empty
-_WEBHOOK_PATH = re.compile(r"(/webhooks/[^/\s]+/)[^/?\s\"']+")
-_URL = re.compile(r"https?://[^\s\"'<>]+")
-
-
-def redact(text: str) -> str:
-    """No webhook token and no URL in a message meant for logs, errors or the API."""
-    return _URL.sub("[url]", _WEBHOOK_PATH.sub(r"\1***", text))
+# No webhook token and no URL in a message meant for logs, errors or the API.
+redact = Redactor(patterns=(WEBHOOK_PATH_TOKEN, ANY_URL))
+# httpx logs every request URL at INFO; the webhook token must not reach the logs that way.
+_LOG_REDACTOR = Redactor(patterns=(WEBHOOK_PATH_TOKEN,))
 
 
 def redacted_target(url: str) -> str:
     """`discord:webhooks/<id>/***`: which webhook, without its token."""
     match = re.search(r"/webhooks/([^/?\s]+)", url)
     return f"discord:webhooks/{match.group(1)}/***" if match else "discord:***"
-
-
-class _RedactTokens(logging.Filter):
-    """httpx logs every request URL at INFO; the webhook token must not reach the logs that way."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "/webhooks/" in message:
-            record.msg, record.args = _WEBHOOK_PATH.sub(r"\1***", message), ()
-        return True
-
-
-def _install_log_redaction() -> None:
-    for name in ("httpx", "httpcore"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactTokens) for f in logger.filters):
-            logger.addFilter(_RedactTokens())
 
 
 class DiscordChannel:
@@ -66,7 +47,7 @@ class DiscordChannel:
         self.formatting = formatting
         self.target = redacted_target(config.webhook_url.reveal())
         self._url = httpx.URL(config.webhook_url.reveal()).copy_merge_params({"wait": "true"})
-        _install_log_redaction()
+        redact_logs(_LOG_REDACTOR, ("httpx", "httpcore"))
 
     def __repr__(self) -> str:
         return f"DiscordChannel({self.target})"

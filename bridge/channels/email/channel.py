@@ -12,6 +12,7 @@ from email.message import EmailMessage
 
 import httpx
 
+from allim.redact import Redactor
 from bridge.alertmanager import Notification
 from bridge.channels import ChannelType, SendError
 from bridge.channels.email.config import EmailConfig, EmailLoader
@@ -33,6 +34,7 @@ class EmailChannel:
         self.formatting = formatting
         self.ssl_context = ssl_context  # None: the system's trust store, with hostname checks
         self.target = "email:" + ",".join(config.to)
+        self._redact = Redactor(config.secrets())
 
     def __repr__(self) -> str:
         return f"EmailChannel({self.target} via {self.config.host}:{self.config.port})"
@@ -91,8 +93,7 @@ class EmailChannel:
 
     def _clean(self, message: str) -> str:
         """Server replies may echo what we sent; the password must never travel on in an error."""
-        password = self.config.password.reveal() if self.config.password else ""
-        return message.replace(password, "***") if password else message
+        return self._redact(message)
 
 
 def _replies(refused: dict[str, tuple[int, bytes]]) -> str:
