@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 
@@ -14,18 +15,17 @@ from bridge.channels.discord import channel as discord_channel
 from bridge.channels.discord.channel import DiscordChannel
 from bridge.channels.discord.config import DiscordConfig
 from bridge.config import Formatting
+from tests.bridge.helpers import eventually
 from tests.bridge.sample_alerts import alert, many, notification
-from tests.fakes.discord import FakeDiscord, payload_errors
-from tests.support import ThreadedServer, free_port
+from tests.fakes.discord import FakeDiscord, payload_errors, running
+from tests.support import free_port
 
 TOKEN = "s3cr3t-token"
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeDiscord]:
-    fake = FakeDiscord(webhooks={"1234": TOKEN})
-    with ThreadedServer(fake.app) as server:
-        fake.base = server.url
+    with running(FakeDiscord(webhooks={"1234": TOKEN})) as fake:
         yield fake
 
 
@@ -137,6 +137,18 @@ async def test_discord_timeout_is_retryable(fake: FakeDiscord) -> None:
         with pytest.raises(SendError) as caught:
             await channel(fake, client).send(notification())
     assert caught.value.retryable and caught.value.reason == "timeout"
+
+
+async def test_discord_held_request_answered_503_is_retryable_and_unrecorded(
+    fake: FakeDiscord, client: httpx.AsyncClient
+) -> None:
+    fake.hold()
+    sending = asyncio.create_task(channel(fake, client).send(notification()))
+    await eventually(lambda: fake.waiting == 1, what="the held request")
+    fake.release()
+    with pytest.raises(SendError) as caught:
+        await sending
+    assert caught.value.retryable and caught.value.reason == "http_503" and fake.messages == []
 
 
 async def test_discord_retry_skips_parts_already_delivered(fake: FakeDiscord, client: httpx.AsyncClient) -> None:
