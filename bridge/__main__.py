@@ -17,7 +17,7 @@ from allim.logs import setup_logging
 from allim.serve import parse_listen_address, serve
 from allim.settings import ConfigError
 from bridge.app import create_app
-from bridge.config import load_config
+from bridge.load import load_config
 
 log = logging.getLogger("bridge")
 
@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     if problems:
         print(f"allim-bridge: {ConfigError(problems)}", file=sys.stderr)
         return 2
-    receivers = {name: len(r.discord) + len(r.email) or "log" for name, r in config.receivers.items()}
+    receivers = {name: len(r.channels) or "log" for name, r in config.receivers.items()}
     log.info("starting", extra={"version": __version__, "address": args.listen_address, "receivers": receivers})
     serve(create_app(config), args.listen_address, log_level=args.log_level)
     log.info("stopped")
