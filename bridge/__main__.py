@@ -17,7 +17,7 @@ from allim.logs import setup_logging
 from allim.serve import parse_listen_address, serve
 from allim.settings import ConfigError
 from bridge.app import create_app
-from bridge.config import load_config
+from bridge.load import load_config
 from bridge.store import StoreError, database_for
 
 log = logging.getLogger("bridge")
@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     if problems:
         print(f"allim-bridge: {ConfigError(problems)}", file=sys.stderr)
         return 2
-    receivers = {name: len(r.discord) + len(r.email) or "log" for name, r in config.receivers.items()}
+    receivers = {name: len(r.channels) or "log" for name, r in config.receivers.items()}
     try:
         database = database_for(config.outbox)
     except StoreError as exc:

@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from allim import __version__
+from allim.redact import TOKEN_PATTERNS, Redactor
 from allim.requests import Rejected, parse_json, read_body, require_json
 from bridge.alertmanager import Notification, PayloadError
 from bridge.auth import authorized
@@ -59,18 +60,6 @@ class BridgeState:
     receivers: dict[str, list[ChannelRef]]
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     ready: bool = False
-
-
-def make_redactor(secrets: list[str]) -> Callable[[str], str]:
-    """Replaces every configured secret in a text (belt and braces: channels already keep them out)."""
-    values = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
-
-    def redact(text: str) -> str:
-        for value in values:
-            text = text.replace(value, "**********")
-        return text
-
-    return redact
 
 
 def _refs(receiver: str, channels: list[Channel]) -> list[ChannelRef]:
@@ -246,7 +235,7 @@ def create_app(
     outbox = Outbox(database, max_pending=box.max_pending, clock=clock)
     bridge_metrics = BridgeMetrics()
     backoff = Backoff(box.backoff_initial, box.backoff_max, box.delivery_deadline)
-    redact = make_redactor(config.secrets())
+    redact = Redactor(config.secrets(), patterns=TOKEN_PATTERNS)
     owner = replica_id()
     receivers = {name: _refs(name, chans) for name, chans in channels.items()}
     workers = [

@@ -1,26 +1,24 @@
-"""Turning a receiver's config into channel instances (imported lazily: each channel lives in its own module)."""
+"""Turning a receiver's config into channel instances, through the registry (bridge/channels/registry.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import httpx
 
-from bridge.channels import Channel
+from bridge.channels import Channel, ChannelType
+from bridge.channels.log import LogChannel
+from bridge.channels.registry import CHANNELS
 from bridge.config import ReceiverConfig
 
 
-def build_channels(receiver: ReceiverConfig, client: httpx.AsyncClient) -> list[Channel]:
-    """Every channel of one receiver, in config order; the log channel when none is configured."""
-    channels: list[Channel] = []
-    if receiver.discord:
-        from bridge.channels.discord import DiscordChannel
+def build_channels(
+    receiver: ReceiverConfig, client: httpx.AsyncClient, registry: Mapping[str, ChannelType[Any]] = CHANNELS
+) -> list[Channel]:
+    """Every channel of one receiver, in config order; the log channel when none is configured.
 
-        channels += [DiscordChannel(config, client, receiver.formatting) for config in receiver.discord]
-    if receiver.email:
-        from bridge.channels.email import EmailChannel
-
-        channels += [EmailChannel(config, receiver.formatting) for config in receiver.email]
-    if not channels:
-        from bridge.channels.log import LogChannel
-
-        channels.append(LogChannel(receiver.formatting))
-    return channels
+    The dispatcher keys deliveries by `<receiver>/<channel name>/<index among that name>`, so the order of
+    one channel's configs is part of the outbox's identity: it is the config order (see bridge/load.py)."""
+    channels = [registry[config.channel].factory(config, receiver.formatting, client) for config in receiver.channels]
+    return channels or [LogChannel(receiver.formatting)]

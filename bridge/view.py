@@ -1,4 +1,6 @@
-"""What one alert says, independent of the channel: title, texts, details, times and links (pure, no I/O).
+"""What a notification says, independent of the channel: titles, texts, details, times and links (pure, no I/O).
+
+Each channel's format.py lays these out for its medium (bridge/channels/<name>/format.py).
 
 Every string here is plain, untrusted text: each channel escapes it for its medium (HTML for mail, nothing
 to escape for Discord embeds, whose mentions never ping). Single-line values have control characters removed.
@@ -9,15 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bridge.alertmanager import Alert, Notification
+from bridge.config import Formatting
 from bridge.messages import words
-
-if TYPE_CHECKING:  # render imports this module; Formatting is only needed for type hints here
-    from bridge.render import Formatting
 
 # Labels that best say *what* is affected, most identifying first.
 WHAT_LABELS = ("project", "monitor_name", "monitor", "target", "mountpoint", "instance", "host")
@@ -32,6 +31,7 @@ DETAIL_LABELS = (
 SILENCE_VALUE_MAX = 100  # longer label values are left out of silence links
 SENTRY_KEYS = ("sentry_issue_url", "sentry_url", "issue_url")
 SEVERITY_ORDER = ("critical", "high", "warning", "info")
+HEADLINE_TITLE_MAX = 200  # characters of the first alert's title kept in a headline (a mail subject)
 # Embed / mail accent colours: by severity while firing, green once resolved.
 COLOURS = {"critical": 0xE01E5A, "high": 0xF2711C, "warning": 0xECB22E, "info": 0x3B82F6, "resolved": 0x2EB67D}
 
@@ -176,3 +176,20 @@ def ordered_alerts(notification: Notification) -> list[Alert]:
         notification.alerts,
         key=lambda a: (a.status != "firing", SEVERITY_ORDER.index(a.severity)),
     )
+
+
+def alert_views(notification: Notification, fmt: Formatting) -> list[AlertView]:
+    """Every alert of the notification, in showing order (see ordered_alerts)."""
+    return [alert_view(alert, notification, fmt) for alert in ordered_alerts(notification)]
+
+
+def headline(notification: Notification, fmt: Formatting) -> str:
+    """The most severe alert's title, plus `(+2 more)`, on one line (a mail subject: no header injection)."""
+    first = ordered_alerts(notification)[0]
+    text = title(first, fmt)
+    if len(text) > HEADLINE_TITLE_MAX:
+        text = text[: HEADLINE_TITLE_MAX - 1] + "…"
+    more = len(notification.alerts) - 1 + max(notification.truncated_alerts, 0)
+    if more > 0:
+        text += f" ({words(fmt.language)['more'].format(n=more)})"
+    return one_line(text)

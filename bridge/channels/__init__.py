@@ -1,10 +1,21 @@
-"""Delivery channels: each makes one attempt and says whether a failure is worth retrying."""
+"""Delivery channels: what every channel provides, and what the registry (bridge/channels/registry.py) holds.
+
+A channel lives in its own folder, `bridge/channels/<name>/`: `config.py` (its settings value and loader; imports
+only bridge.config and allim), `format.py` (its payloads, built from bridge.view; no I/O) and `channel.py` (one send
+attempt; exports the `ChannelType` that the registry lists).
+"""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
+import httpx
+
+from allim.settings import Settings
 from bridge.alertmanager import Notification
+from bridge.config import ChannelConfig, Formatting
 
 
 class SendError(Exception):
@@ -32,3 +43,30 @@ class Channel(Protocol):
     async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
         """One attempt, leaving out the parts in `skip_parts`; raises SendError."""
         ...
+
+
+ConfigT = TypeVar("ConfigT", bound=ChannelConfig)
+ConfigT_co = TypeVar("ConfigT_co", bound=ChannelConfig, covariant=True)
+
+
+class ChannelLoader(Protocol[ConfigT_co]):
+    """Reads one channel's settings; built once per config load with the root settings (for a shared
+    top-level section such as `smtp:`). Problems go to the settings' problem list, never raised."""
+
+    env_hint: str  # what the environment sets for this channel; named when `channels:` names it unset
+
+    def from_env(self, env: Settings) -> ConfigT_co | None:
+        """The channel the environment describes (the default receiver's), or None when it describes none."""
+        ...
+
+    def from_item(self, item: Settings) -> ConfigT_co | None:
+        """One entry of `receivers.<name>.<channel>: [...]`; None when it is too broken to use."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChannelType(Generic[ConfigT]):
+    """A registry entry: how to read the channel's settings, and how to build the channel from them."""
+
+    loader: Callable[[Settings], ChannelLoader[ConfigT]]
+    factory: Callable[[ConfigT, Formatting, httpx.AsyncClient], Channel]

@@ -1,4 +1,6 @@
-"""The log channel: one JSON line per notification on stdout, so a bridge without channels still shows them."""
+"""The log channel: one JSON line per notification on stdout, so a bridge without channels still shows them.
+
+Not in the registry: it has no settings, and is what a receiver without channels gets (bridge/receivers.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,9 @@ import json
 import sys
 from typing import TextIO
 
-from bridge import render, view
+from bridge import view
 from bridge.alertmanager import Notification
+from bridge.config import Formatting
 
 
 class LogChannel:
@@ -16,7 +19,7 @@ class LogChannel:
     name = "log"
     target = "log:stdout"
 
-    def __init__(self, formatting: render.Formatting, stream: TextIO | None = None) -> None:
+    def __init__(self, formatting: Formatting, stream: TextIO | None = None) -> None:
         self.formatting = formatting
         self.stream = stream  # None: sys.stdout at the time of sending (tests capture it)
 
@@ -28,14 +31,14 @@ class LogChannel:
     def record(self, notification: Notification) -> dict[str, object]:
         alerts = view.ordered_alerts(notification)
         return {
-            "title": render.email_subject(notification, self.formatting),
+            "title": view.headline(notification, self.formatting),
             "severity": alerts[0].severity if alerts else "",
             "status": notification.status,
             "receiver": notification.receiver,
             "group_key": notification.group_key,
             "alerts": [
                 {
-                    "title": render.title(a, self.formatting),
+                    "title": view.title(a, self.formatting),
                     "status": a.status,
                     "severity": a.severity,
                     "summary": a.annotations.get("summary", ""),

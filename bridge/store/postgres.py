@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from bridge.store import StoreError
+from bridge.store.base import StoreError
 
 log = logging.getLogger("bridge.store")
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bridge.store import StoreError
+from bridge.store.base import StoreError
 
 T = TypeVar("T")
 
@@ -102,7 +103,7 @@ class SqliteDatabase:
     def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
+        _set_wal(db, self.busy_timeout)
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA foreign_keys=ON")
         _migrate(db)
@@ -163,6 +164,20 @@ class _SqliteTx:
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self.run(self.database.db.executemany, sql.replace("%s", "?"), [tuple(r) for r in rows])
+
+
+def _set_wal(db: sqlite3.Connection, busy_timeout: float) -> None:
+    """Switch to WAL. The switch needs the file to itself and does not wait for a busy handler, so another
+    connection opening it at the same moment (a second process starting) is waited for here."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _migrate(db: sqlite3.Connection) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import inspect
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bridge.alertmanager import Notification
@@ -84,3 +87,19 @@ class FakeChannel:
 
 def retryable(reason: str = "http_500", retry_after: float | None = None) -> SendError:
     return SendError(f"server said no ({reason})", retryable=True, reason=reason, retry_after=retry_after)
+
+
+async def eventually(
+    predicate: Callable[[], object | Awaitable[object]], timeout: float = 10.0, what: str = ""
+) -> object:
+    """Poll `predicate` (sync or async) until it returns something truthy; fail naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what or 'the condition'}")
+        await asyncio.sleep(0.02)

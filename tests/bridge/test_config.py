@@ -1,9 +1,19 @@
 import subprocess
+from dataclasses import dataclass
+from typing import ClassVar
 
+import httpx
 import pytest
 
-from allim.settings import ConfigError
-from bridge.config import config_from_mapping, load_config
+from allim.secret import Secret
+from allim.settings import ConfigError, Settings
+from bridge.alertmanager import Notification
+from bridge.channels import ChannelType
+from bridge.channels.discord.config import DiscordConfig
+from bridge.channels.email.config import EmailConfig
+from bridge.channels.registry import CHANNELS
+from bridge.load import config_from_mapping, load_config
+from bridge.receivers import build_channels
 from tests.support import REPO, python_module
 
 DISCORD = "https://discord.com/api/webhooks/123/secret-token-abc"
@@ -25,8 +35,8 @@ def test_config_env_only_gives_a_default_receiver_with_every_channel(tmp_path):
     }
     config = config_from_mapping({}, env)
     default = config.receivers["default"]
-    assert default.discord[0].webhook_url.reveal() == DISCORD
-    email = default.email[0]
+    assert default.of(DiscordConfig)[0].webhook_url.reveal() == DISCORD
+    email = default.of(EmailConfig)[0]
     assert (email.host, email.port, email.tls) == ("smtp.example.com", 587, "starttls")
     assert email.to == ("ops@example.com", "dev@example.com")
     assert email.password.reveal() == "smtp-pass" and email.username == "bridge"
@@ -39,13 +49,13 @@ def test_config_env_only_gives_a_default_receiver_with_every_channel(tmp_path):
 
 def test_config_without_channels_still_has_a_default_receiver():
     config = config_from_mapping({}, {})
-    assert config.receivers["default"].discord == () and config.receivers["default"].email == ()
+    assert config.receivers["default"].of(DiscordConfig) == () and config.receivers["default"].of(EmailConfig) == ()
     assert config.auth_token is None
 
 
 def test_config_implicit_tls_defaults_to_port_465():
     env = {"SMTP_SERVER": "mx", "SMTP_FROM": "a@x", "EMAIL_TO": "b@x", "SMTP_TLS": "implicit"}
-    assert config_from_mapping({}, env).receivers["default"].email[0].port == 465
+    assert config_from_mapping({}, env).receivers["default"].of(EmailConfig)[0].port == 465
 
 
 def test_config_yaml_receivers_with_several_channels(tmp_path):
@@ -68,9 +78,9 @@ receivers:
     )
     config = load_config(str(path), {"DISCORD_WEBHOOK_URL": DISCORD})
     critical = config.receivers["critical"]
-    assert [d.mention_role_id for d in critical.discord] == ["42", None]
-    assert critical.email[0].port == 25 and critical.formatting.timezone == "Asia/Seoul"
-    assert config.receivers["default"].discord[0].webhook_url.reveal() == DISCORD
+    assert [d.mention_role_id for d in critical.of(DiscordConfig)] == ["42", None]
+    assert critical.of(EmailConfig)[0].port == 25 and critical.formatting.timezone == "Asia/Seoul"
+    assert config.receivers["default"].of(DiscordConfig)[0].webhook_url.reveal() == DISCORD
     assert (config.dedup_window, config.outbox.max_pending, config.outbox.delivery_deadline) == (120, 50, 3600)
 
 
@@ -130,17 +140,20 @@ def test_config_receivers_name_environment_channels() -> None:
     data = {"receivers": {"critical": {"channels": ["discord", "email"]}, "watchdog": {"channels": ["log"]}}}
     config = config_from_mapping(data, env)
     critical = config.receivers["critical"]
-    assert [d.webhook_url.reveal() for d in critical.discord] == [env["DISCORD_WEBHOOK_URL"]]
-    assert [e.to for e in critical.email] == [("oncall@example.test",)]
-    assert (config.receivers["watchdog"].discord, config.receivers["watchdog"].email) == ((), ())
-    assert len(config.receivers["default"].discord) == 1
+    assert [d.webhook_url.reveal() for d in critical.of(DiscordConfig)] == [env["DISCORD_WEBHOOK_URL"]]
+    assert [e.to for e in critical.of(EmailConfig)] == [("oncall@example.test",)]
+    assert (config.receivers["watchdog"].of(DiscordConfig), config.receivers["watchdog"].of(EmailConfig)) == ((), ())
+    assert len(config.receivers["default"].of(DiscordConfig)) == 1
 
 
 def test_config_named_channel_missing_from_environment_is_left_out_with_a_warning(caplog) -> None:
     data = {"receivers": {"critical": {"channels": ["discord", "email"]}}}
     with caplog.at_level("WARNING"):
         config = config_from_mapping(data, {"DISCORD_WEBHOOK_URL": "https://discord.test/api/webhooks/1/t"})
-    assert (len(config.receivers["critical"].discord), config.receivers["critical"].email) == (1, ())
+    assert (len(config.receivers["critical"].of(DiscordConfig)), config.receivers["critical"].of(EmailConfig)) == (
+        1,
+        (),
+    )
     assert [r.channel for r in caplog.records] == ["email"]
 
 
@@ -152,3 +165,73 @@ def test_config_unknown_named_channel_is_a_problem() -> None:
 def test_config_shipped_bridge_yml_is_valid() -> None:
     config = load_config(str(REPO / "deploy" / "bridge" / "bridge.yml"), {})
     assert {"critical", "default", "watchdog"} <= set(config.receivers)
+
+
+def test_config_discord_username_and_role_are_validated_at_load() -> None:
+    data = {"receivers": {"ops": {"discord": [{"webhook_url": DISCORD, "username": "Clyde Bot"}]}}}
+    env = {"DISCORD_WEBHOOK_URL": DISCORD, "DISCORD_MENTION_ROLE_ID": "ops-role"}
+    with pytest.raises(ConfigError) as info:
+        config_from_mapping(data, env)
+    assert 'receivers.ops.discord[0].username: Discord rejects usernames containing "clyde"' in info.value.problems
+    assert "mention_role_id: must be a Discord role id (digits)" in info.value.problems
+    with pytest.raises(ValueError, match="mention_role_id"):
+        DiscordConfig(webhook_url=Secret(DISCORD), mention_role_id="<@&1>")
+
+
+async def test_config_registry_names_agree_with_configs_and_channels() -> None:
+    env = {"DISCORD_WEBHOOK_URL": DISCORD, "SMTP_SERVER": "mx", "SMTP_FROM": "a@x", "EMAIL_TO": "b@x"}
+    receiver = config_from_mapping({}, env).receivers["default"]
+    assert [c.channel for c in receiver.channels] == ["discord", "email"] and set(CHANNELS) >= {"discord", "email"}
+    async with httpx.AsyncClient() as client:
+        assert [c.name for c in build_channels(receiver, client)] == [c.channel for c in receiver.channels]
+
+
+@dataclass(frozen=True)
+class PagerConfig:
+    channel: ClassVar[str] = "pager"
+    key: Secret
+
+    def secrets(self) -> tuple[Secret, ...]:
+        return (self.key,)
+
+
+class PagerLoader:
+    env_hint = "PAGER_KEY"
+
+    def __init__(self, root: Settings) -> None:
+        pass
+
+    def from_env(self, env: Settings) -> PagerConfig | None:
+        key = env.secret("key", env="PAGER_KEY")
+        return PagerConfig(key) if key else None
+
+    def from_item(self, item: Settings) -> PagerConfig | None:
+        key = item.secret("key", required=True)
+        return PagerConfig(key) if key else None
+
+
+@dataclass
+class PagerChannel:
+    config: PagerConfig
+    name: str = "pager"
+    target: str = "pager:***"
+
+    async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
+        pass
+
+
+async def test_config_a_channel_added_to_the_registry_is_read_named_and_built() -> None:
+    registry = {**CHANNELS, "pager": ChannelType(PagerLoader, lambda config, fmt, client: PagerChannel(config))}
+    data = {
+        "receivers": {"ops": {"channels": ["pager", "discord"], "pager": [{"key": "k-yaml"}]}, "bad": {"pager": {}}}
+    }
+    with pytest.raises(ConfigError) as info:
+        config_from_mapping(data, {"PAGER_KEY": "k-env"}, registry)
+    assert info.value.problems == ["receivers.bad.pager[0].key: required, or key_file"]
+    del data["receivers"]["bad"]
+    config = config_from_mapping(data, {"PAGER_KEY": "k-env", "DISCORD_WEBHOOK_URL": DISCORD}, registry)
+    receiver = config.receivers["ops"]
+    assert [c.key.reveal() for c in receiver.of(PagerConfig)] == ["k-env", "k-yaml"]
+    assert set(config.secrets()) == {"k-env", "k-yaml", DISCORD}
+    async with httpx.AsyncClient() as client:
+        assert [c.name for c in build_channels(receiver, client, registry)] == ["discord", "pager", "pager"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 
@@ -9,22 +10,22 @@ import httpx
 import pytest
 
 from allim.secret import Secret
-from bridge import render
 from bridge.channels import SendError
-from bridge.channels.discord import DiscordChannel, DiscordConfig
-from bridge.render import Formatting
+from bridge.channels.discord import channel as discord_channel
+from bridge.channels.discord.channel import DiscordChannel
+from bridge.channels.discord.config import DiscordConfig
+from bridge.config import Formatting
+from tests.bridge.helpers import eventually
 from tests.bridge.sample_alerts import alert, many, notification
-from tests.fakes.discord import FakeDiscord, payload_errors
-from tests.support import ThreadedServer, free_port
+from tests.fakes.discord import FakeDiscord, payload_errors, running
+from tests.support import free_port
 
 TOKEN = "s3cr3t-token"
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeDiscord]:
-    fake = FakeDiscord(webhooks={"1234": TOKEN})
-    with ThreadedServer(fake.app) as server:
-        fake.base = server.url
+    with running(FakeDiscord(webhooks={"1234": TOKEN})) as fake:
         yield fake
 
 
@@ -113,7 +114,7 @@ async def test_discord_401_for_a_wrong_token_is_final(fake: FakeDiscord, client:
 async def test_discord_400_is_final_with_discords_reason(
     fake: FakeDiscord, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(render, "discord_messages", lambda *args: [{"content": "x" * 2001}])
+    monkeypatch.setattr(discord_channel, "discord_messages", lambda *args: [{"content": "x" * 2001}])
     with pytest.raises(SendError) as caught:
         await channel(fake, client).send(notification())
     assert not caught.value.retryable and caught.value.reason == "http_400"
@@ -136,6 +137,18 @@ async def test_discord_timeout_is_retryable(fake: FakeDiscord) -> None:
         with pytest.raises(SendError) as caught:
             await channel(fake, client).send(notification())
     assert caught.value.retryable and caught.value.reason == "timeout"
+
+
+async def test_discord_held_request_answered_503_is_retryable_and_unrecorded(
+    fake: FakeDiscord, client: httpx.AsyncClient
+) -> None:
+    fake.hold()
+    sending = asyncio.create_task(channel(fake, client).send(notification()))
+    await eventually(lambda: fake.waiting == 1, what="the held request")
+    fake.release()
+    with pytest.raises(SendError) as caught:
+        await sending
+    assert caught.value.retryable and caught.value.reason == "http_503" and fake.messages == []
 
 
 async def test_discord_retry_skips_parts_already_delivered(fake: FakeDiscord, client: httpx.AsyncClient) -> None:

@@ -17,8 +17,10 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from allim.secret import Secret
 from bridge.channels import SendError
-from bridge.channels.email import EmailChannel, EmailConfig, build_message, thread_root_id
-from bridge.render import Formatting
+from bridge.channels.email.channel import EmailChannel
+from bridge.channels.email.config import EmailConfig
+from bridge.channels.email.format import build_message, thread_root_id
+from bridge.config import Formatting
 from tests.bridge.sample_alerts import alert, notification
 from tests.support import free_port
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import copy
 import email
@@ -17,10 +16,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bridge.app import create_app
-from bridge.config import config_from_mapping
-from tests.bridge.helpers import webhook
-from tests.fakes.discord import FakeDiscord
-from tests.support import ThreadedServer, free_port
+from bridge.load import config_from_mapping
+from tests.bridge.helpers import eventually, webhook
+from tests.fakes.discord import FakeDiscord, running
+from tests.support import free_port
 
 
 class Mailbox:
@@ -42,9 +41,7 @@ class Mailbox:
 
 @pytest.fixture
 def discord() -> Iterator[FakeDiscord]:
-    fake = FakeDiscord()
-    with ThreadedServer(fake.app) as server:
-        fake.base = server.url
+    with running(FakeDiscord()) as fake:
         yield fake
 
 
@@ -77,17 +74,24 @@ async def bridge(tmp_path: Path, discord: FakeDiscord, smtp_port: int) -> AsyncI
             yield client
 
 
-async def eventually(predicate: Any, timeout: float = 10.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
+async def deliveries(client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    notifications = (await client.get("/api/notifications")).json()["notifications"]
+    return [delivery for notification in notifications for delivery in notification["deliveries"]]
 
 
-async def settle(seconds: float = 0.5) -> None:
-    """Time for a wrong second delivery to show up, if there were one."""
-    await asyncio.sleep(seconds)
+async def all_sent(client: httpx.AsyncClient, count: int = 2) -> None:
+    """Every delivery (Discord and email, `count` in all) marked sent in the outbox.
+
+    The positive event behind "nothing more was sent": a worker marks a row sent only after the attempt that
+    delivered it, and never picks a sent row again; a duplicate would have to be another row, which `count`
+    would show."""
+
+    async def done() -> bool:
+        rows = await deliveries(client)
+        return len(rows) == count and all(row["state"] == "sent" for row in rows)
+
+    await eventually(done, what=f"{count} deliveries marked sent")
+    assert len(await deliveries(client)) == count
 
 
 async def test_faults_discord_429_waits_retry_after_then_delivers_once(tmp_path, discord, mailbox) -> None:
@@ -97,7 +101,7 @@ async def test_faults_discord_429_waits_retry_after_then_delivers_once(tmp_path,
         assert (await client.post("/alertmanager/default", json=webhook(1))).status_code == 200
         await eventually(lambda: discord.messages, what="the Discord message")
         waited = time.monotonic() - started
-        await settle()
+        await all_sent(client)
     assert len(discord.messages) == 1 and discord.requests == 2
     assert waited >= 0.3  # Discord's retry_after, not the 50 ms backoff
 
@@ -107,7 +111,7 @@ async def test_faults_discord_500_then_success_delivers_once(tmp_path, discord, 
     async with bridge(tmp_path, discord, mailbox[1]) as client:
         assert (await client.post("/alertmanager/default", json=webhook(2))).status_code == 200
         await eventually(lambda: discord.messages, what="the Discord message")
-        await settle()
+        await all_sent(client)
     assert (len(discord.messages), discord.requests) == (1, 3)
 
 
@@ -117,7 +121,7 @@ async def test_faults_smtp_temporary_failure_then_success_delivers_once(tmp_path
     async with bridge(tmp_path, discord, port) as client:
         assert (await client.post("/alertmanager/default", json=webhook(3))).status_code == 200
         await eventually(lambda: box.messages, what="the mail")
-        await settle()
+        await all_sent(client)
     assert (len(box.messages), box.attempts) == (1, 3)
 
 
@@ -127,7 +131,7 @@ async def test_faults_same_webhook_twice_is_delivered_once(tmp_path, discord, ma
         for _ in range(2):
             assert (await client.post("/alertmanager/default", json=webhook(4))).status_code == 200
         await eventually(lambda: discord.messages and box.messages, what="both channels")
-        await settle()
+        await all_sent(client)
     assert (len(discord.messages), len(box.messages)) == (1, 1)
 
 
@@ -151,7 +155,7 @@ async def test_faults_group_of_300_alerts_is_delivered_whole_and_never_rejected(
         assert (await client.post("/alertmanager/default", json=big_group(300))).status_code == 200
         await eventually(lambda: sum(len(m["embeds"]) for m in discord.messages) >= 300, what="300 embeds")
         await eventually(lambda: box.messages, what="the mail")
-        await settle()
+        await all_sent(client)
     assert discord.rejected == []
     assert sum(len(m["embeds"]) for m in discord.messages) == 300
     assert len(box.messages) == 1

@@ -19,18 +19,16 @@ import httpx
 import pytest
 
 from tests.bridge.helpers import FakeChannel, make_config, notification, webhook
-from tests.fakes.discord import FakeDiscord
+from tests.fakes.discord import FakeDiscord, running
 from tests.postgres import PostgresServer
-from tests.support import Process, ThreadedServer, free_port, python_module, wait_until
+from tests.support import Process, free_port, python_module, wait_until
 
 LEASE = "2s"  # short, so a killed replica's rows are taken over within the test
 
 
 @pytest.fixture
 def discord() -> Iterator[FakeDiscord]:
-    fake = FakeDiscord()
-    with ThreadedServer(fake.app) as server:
-        fake.base = server.url
+    with running(FakeDiscord()) as fake:
         yield fake
 
 

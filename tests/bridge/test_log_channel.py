@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bridge.channels.log import LogChannel
-from bridge.render import Formatting
+from bridge.config import Formatting
 from tests.bridge.sample_alerts import alert, notification
 
 

@@ -7,9 +7,12 @@ import logging
 import pytest
 
 from allim.secret import Secret
-from bridge import embeds, render
-from bridge.channels.discord import DiscordConfig
-from bridge.render import Formatting
+from bridge import view
+from bridge.channels.discord import format as embeds
+from bridge.channels.discord.config import DiscordConfig
+from bridge.channels.discord.format import discord_messages
+from bridge.channels.email import format as mail
+from bridge.config import Formatting
 from tests.bridge.sample_alerts import alert, many, notification
 from tests.fakes.discord import payload_errors
 
@@ -22,39 +25,39 @@ HOSTILE = {"instance": "web-1\r\nBcc: victim@example.test", "team": "@everyone <
 def test_title_names_alert_and_most_identifying_label() -> None:
     firing = notification(alert(labels={"project": "shop"})).alerts[0]
     resolved = notification(alert(status="resolved")).alerts[0]
-    assert render.title(firing, EN) == "[CRITICAL] HostDiskAlmostFull — shop"
-    assert render.title(resolved, EN) == "[RESOLVED] HostDiskAlmostFull — web-1"
+    assert view.title(firing, EN) == "[CRITICAL] HostDiskAlmostFull — shop"
+    assert view.title(resolved, EN) == "[RESOLVED] HostDiskAlmostFull — web-1"
 
 
 def test_title_falls_back_to_summary_and_puts_host_before_mountpoint() -> None:
     bare = notification({**alert(), "labels": {"alertname": "Watchdog", "severity": "info"}}).alerts[0]
     disk = notification(alert(labels={"mountpoint": "/var"})).alerts[0]
-    assert render.title(bare, EN) == "[INFO] Watchdog — Disk almost full"
-    assert render.title(disk, EN) == "[CRITICAL] HostDiskAlmostFull — web-1 /var"
+    assert view.title(bare, EN) == "[INFO] Watchdog — Disk almost full"
+    assert view.title(disk, EN) == "[CRITICAL] HostDiskAlmostFull — web-1 /var"
 
 
 def test_email_subject_counts_other_and_truncated_alerts() -> None:
     group = notification(
         alert(severity="warning", labels={"instance": "web-2"}), alert(), alert(severity="info"), truncatedAlerts=2
     )
-    assert render.email_subject(group, EN) == "[CRITICAL] HostDiskAlmostFull — web-1 (+4 more)"
-    assert render.email_subject(group, KO) == "[CRITICAL] HostDiskAlmostFull — web-1 (외 4건)"
-    assert render.email_subject(notification(alert()), EN) == "[CRITICAL] HostDiskAlmostFull — web-1"
+    assert mail.subject(group, EN) == "[CRITICAL] HostDiskAlmostFull — web-1 (+4 more)"
+    assert mail.subject(group, KO) == "[CRITICAL] HostDiskAlmostFull — web-1 (외 4건)"
+    assert mail.subject(notification(alert()), EN) == "[CRITICAL] HostDiskAlmostFull — web-1"
 
 
 def test_email_subject_strips_control_characters() -> None:
-    subject = render.email_subject(notification(alert(labels=HOSTILE)), EN)
+    subject = mail.subject(notification(alert(labels=HOSTILE)), EN)
     assert "\r" not in subject and "\n" not in subject
     assert subject == "[CRITICAL] HostDiskAlmostFull — web-1 Bcc: victim@example.test"
 
 
 def test_email_subject_stays_short_for_long_labels() -> None:
-    subject = render.email_subject(notification(alert(labels={"instance": "x" * 5000}), alert()), EN)
+    subject = mail.subject(notification(alert(labels={"instance": "x" * 5000}), alert()), EN)
     assert len(subject) < 220 and subject.endswith("… (+1 more)")
 
 
 def test_text_body_golden_english() -> None:
-    body = render.text_body(notification(alert(annotations={"runbook_url": "https://runbooks.example/disk"})), EN)
+    body = mail.text_body(notification(alert(annotations={"runbook_url": "https://runbooks.example/disk"})), EN)
     assert body == (
         "1 firing, 0 resolved\n"
         "\n"
@@ -77,7 +80,7 @@ def test_text_body_golden_english() -> None:
 
 def test_text_body_golden_korean_in_seoul_time() -> None:
     resolved = alert(status="resolved", labels={"project": "shop"}, annotations={"description": "디스크 부족"})
-    body = render.text_body(notification(resolved), KO)
+    body = mail.text_body(notification(resolved), KO)
     assert body == (
         "발생 0건, 해결 1건\n"
         "\n"
@@ -101,7 +104,7 @@ def test_text_body_golden_korean_in_seoul_time() -> None:
 
 def test_text_body_links_sentry_issue_and_notes_truncated_alerts() -> None:
     group = notification(alert(labels={"sentry_issue_url": "https://sentry.example/issues/42/"}), truncatedAlerts=3)
-    body = render.text_body(group, EN)
+    body = mail.text_body(group, EN)
     assert "Sentry issue: https://sentry.example/issues/42/\n" in body
     assert "3 more alerts were left out by Alertmanager" in body
 
@@ -115,14 +118,14 @@ def test_html_body_escapes_every_value() -> None:
             "runbook_url": "javascript:alert(1)",
         },
     )
-    body = render.html_body(notification(hostile), EN)
+    body = mail.html_body(notification(hostile), EN)
     assert "<script>" not in body and "<img" not in body and "<b>bold" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "&lt;b&gt;bold&lt;/b&gt;" in body
     assert "javascript:" not in body
 
 
 def test_html_body_links_and_colours_by_severity() -> None:
-    body = render.html_body(notification(alert(severity="warning"), alert(status="resolved")), KO)
+    body = mail.html_body(notification(alert(severity="warning"), alert(status="resolved")), KO)
     assert "border-left:4px solid #ecb22e" in body and "border-left:4px solid #2eb67d" in body
     assert '<a href="http://prometheus:9090/graph?g0.expr=disk_free+%3C+0.1&amp;g0.tab=1">쿼리</a>' in body
     assert "<td>2026-01-01 19:00:00 KST</td>" in body
@@ -131,15 +134,15 @@ def test_html_body_links_and_colours_by_severity() -> None:
 def test_discord_messages_one_coloured_embed_per_alert() -> None:
     group = notification(alert(), alert(severity="high"), alert(severity="warning"), alert(severity="info"))
     group_resolved = notification(alert(status="resolved"))
-    [message] = render.discord_messages(group, EN, CONFIG)
+    [message] = discord_messages(group, EN, CONFIG)
     assert [e["color"] for e in message["embeds"]] == [0xE01E5A, 0xF2711C, 0xECB22E, 0x3B82F6]
-    assert render.discord_messages(group_resolved, EN, CONFIG)[0]["embeds"][0]["color"] == 0x2EB67D
+    assert discord_messages(group_resolved, EN, CONFIG)[0]["embeds"][0]["color"] == 0x2EB67D
     assert message["allowed_mentions"] == {"parse": []} and "content" not in message
     assert message["username"] == "allim"
 
 
 def test_discord_messages_embed_golden_korean() -> None:
-    [message] = render.discord_messages(notification(alert(labels={"project": "shop"})), KO, CONFIG)
+    [message] = discord_messages(notification(alert(labels={"project": "shop"})), KO, CONFIG)
     [embed] = message["embeds"]
     assert embed["title"] == "[CRITICAL] HostDiskAlmostFull — shop"
     assert embed["description"] == "Disk almost full"
@@ -164,9 +167,9 @@ def test_discord_messages_embed_golden_korean() -> None:
 
 def test_discord_messages_mention_role_only_for_critical_firing() -> None:
     config = DiscordConfig(webhook_url=CONFIG.webhook_url, mention_role_id="987654321")
-    [critical] = render.discord_messages(notification(alert()), EN, config)
-    [warning] = render.discord_messages(notification(alert(severity="warning")), EN, config)
-    [resolved] = render.discord_messages(notification(alert(status="resolved")), EN, config)
+    [critical] = discord_messages(notification(alert()), EN, config)
+    [warning] = discord_messages(notification(alert(severity="warning")), EN, config)
+    [resolved] = discord_messages(notification(alert(status="resolved")), EN, config)
     assert critical["content"] == "<@&987654321>"
     assert critical["allowed_mentions"] == {"parse": [], "roles": ["987654321"]}
     for message in (warning, resolved):
@@ -176,7 +179,7 @@ def test_discord_messages_mention_role_only_for_critical_firing() -> None:
 def test_discord_messages_keep_alert_text_out_of_content() -> None:
     config = DiscordConfig(webhook_url=CONFIG.webhook_url, mention_role_id="1")
     hostile = alert(labels=HOSTILE, annotations={"summary": "@everyone @here <@123> <@&1>"})
-    for message in render.discord_messages(notification(hostile), EN, config):
+    for message in discord_messages(notification(hostile), EN, config):
         assert message["content"] == "<@&1>"
         assert message["allowed_mentions"] == {"parse": [], "roles": ["1"]}
         assert "\r" not in message["embeds"][0]["title"]
@@ -185,12 +188,12 @@ def test_discord_messages_keep_alert_text_out_of_content() -> None:
 @pytest.mark.parametrize("name", ["Discord Alerts", "my-DISCORD-bot", "", "Clyde"])
 def test_discord_messages_replace_rejected_usernames(name: str) -> None:
     config = DiscordConfig(webhook_url=CONFIG.webhook_url, username=name)
-    assert render.discord_messages(notification(), EN, config)[0]["username"] == "allim"
+    assert discord_messages(notification(), EN, config)[0]["username"] == "allim"
 
 
 @pytest.mark.parametrize("count", [1, 10, 11, 25, 300])
 def test_discord_messages_split_within_every_limit(count: int) -> None:
-    messages = render.discord_messages(many(count), EN, CONFIG)
+    messages = discord_messages(many(count), EN, CONFIG)
     assert sum(len(m["embeds"]) for m in messages) == count
     assert len(messages) >= -(-count // 10)
     for message in messages:
@@ -204,7 +207,7 @@ def test_discord_messages_truncate_long_text(size: int, count: int) -> None:
     labels = {f"label_{i:02d}": long for i in range(30)} | {"project": long, "instance": long, "location": long}
     annotations = {"summary": long, "description": "😀" * size, "value": long, "runbook_url": "https://r/" + "x" * size}
     group = many(count, labels=labels, annotations=annotations)
-    messages = render.discord_messages(group, KO, DiscordConfig(webhook_url=CONFIG.webhook_url, username=long))
+    messages = discord_messages(group, KO, DiscordConfig(webhook_url=CONFIG.webhook_url, username=long))
     assert sum(len(m["embeds"]) for m in messages) == count
     for message in messages:
         assert payload_errors(message) == []
@@ -213,15 +216,15 @@ def test_discord_messages_truncate_long_text(size: int, count: int) -> None:
 
 def test_discord_messages_log_a_warning_when_truncating(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="bridge")
-    render.discord_messages(notification(alert(annotations={"description": "x" * 5000})), EN, CONFIG)
+    discord_messages(notification(alert(annotations={"description": "x" * 5000})), EN, CONFIG)
     assert [r.getMessage() for r in caplog.records] == ["discord payload truncated to fit Discord's limits"]
     caplog.clear()
-    render.discord_messages(notification(), EN, CONFIG)
+    discord_messages(notification(), EN, CONFIG)
     assert caplog.records == []
 
 
 def test_discord_messages_truncated_alerts_noted_in_content() -> None:
-    [message] = render.discord_messages(notification(truncatedAlerts=7), KO, CONFIG)
+    [message] = discord_messages(notification(truncatedAlerts=7), KO, CONFIG)
     assert message["content"] == "Alertmanager가 알림 7건을 생략했습니다 (max_alerts)."
     assert message["allowed_mentions"] == {"parse": []}
 

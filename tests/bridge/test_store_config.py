@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from allim.settings import ConfigError
-from bridge.config import config_from_mapping
+from bridge.load import config_from_mapping
 from bridge.store import database_for
 
 URL = "postgresql://allim:pa55-word@db.internal:5433/alerts?sslmode=require"

@@ -4,15 +4,22 @@ Any payload Discord would reject gets a Discord-style 400, so a test that passes
 there. An unknown webhook id gets 404, a wrong token 401. Switches script the failures: the next N requests
 answer 429 (with `retry_after` and rate-limit headers) or 500, `at_request` answers a given request number
 (1-based) with 429 or 500, an optional per-request delay, and an optional bucket that answers 429 when a
-client posts faster than `bucket` requests per `bucket_window` seconds.
+client posts faster than `bucket` requests per `bucket_window` seconds. `hold()` keeps every request waiting
+until `release()`, which answers the held ones 503 without recording them: messages Discord never accepted,
+as for a sender killed mid-request.
+
+    with running(FakeDiscord()) as discord:   # on a free 127.0.0.1 port; discord.url() is a webhook URL
+        ...
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +28,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.support import ThreadedServer
+
 LIMITS = {"title": 256, "description": 4096, "field_name": 256, "field_value": 1024, "footer": 2048, "author": 256}
 MAX_EMBEDS, MAX_FIELDS, MAX_TOTAL, MAX_CONTENT = 10, 25, 6000, 2000
 RATE_LIMITED = {"message": "You are being rate limited.", "retry_after": 0.3, "global": False}
+HOLD_TIMEOUT = 30.0  # a held request is answered at the latest after this long
 
 
 def embed_errors(index: int, embed: dict[str, Any]) -> tuple[list[str], int]:
@@ -89,17 +99,37 @@ class FakeDiscord:
     delay: float = 0.0
     bucket: int = 0  # 0 = no bucket
     bucket_window: float = 1.0
+    waiting: int = 0  # requests that arrived while held
     _hits: list[float] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _open: threading.Event = field(default_factory=lambda: _set(threading.Event()))
 
     def url(self, webhook_id: str = "1234") -> str:
         return f"{self.base}/api/webhooks/{webhook_id}/{self.webhooks.get(webhook_id, 'unknown')}"
+
+    def hold(self) -> None:
+        """From now on, requests wait (and are counted in `waiting`) until `release()`."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Answer the held requests 503, unrecorded, and take new ones normally again."""
+        self._open.set()
+
+    def containing(self, text: str) -> list[dict[str, Any]]:
+        """The accepted messages whose JSON holds `text` (an alert name, a title)."""
+        return [m for m in self.messages if text in json.dumps(m, ensure_ascii=False)]
 
     @property
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/api/webhooks/{id}/{token}", self.execute, methods=["POST"])])
 
     async def execute(self, request: Request) -> Response:
+        if not self._open.is_set():
+            with self._lock:
+                self.requests += 1
+                self.waiting += 1
+            await asyncio.to_thread(self._open.wait, HOLD_TIMEOUT)
+            return JSONResponse({"message": "held, never accepted", "code": 0}, status_code=503)
         if self.delay:
             await asyncio.sleep(self.delay)
         with self._lock:
@@ -156,3 +186,19 @@ class FakeDiscord:
             "X-RateLimit-Reset-After": f"{max(reset_after, 0):.3f}",
             "X-RateLimit-Bucket": "fakebucket",
         }
+
+
+def _set(event: threading.Event) -> threading.Event:
+    event.set()
+    return event
+
+
+@contextlib.contextmanager
+def running(fake: FakeDiscord) -> Iterator[FakeDiscord]:
+    """The fake served on a free 127.0.0.1 port (`fake.base` set); held requests are released on the way out."""
+    with ThreadedServer(fake.app) as server:
+        fake.base = server.url
+        try:
+            yield fake
+        finally:
+            fake.release()

@@ -10,33 +10,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from allim.secret import Secret
-from bridge import render
+from allim.redact import ANY_URL, WEBHOOK_PATH_TOKEN, Redactor, redact_logs
 from bridge.alertmanager import Notification
-from bridge.channels import SendError
+from bridge.channels import ChannelType, SendError
+from bridge.channels.discord.config import DiscordConfig, DiscordLoader
+from bridge.channels.discord.format import discord_messages
+from bridge.config import Formatting
 
 log = logging.getLogger(__name__)
 
 MAX_PACE = 5.0  # longest pause (s) between parts when Discord says the bucket is empty
-_WEBHOOK_PATH = re.compile(r"(/webhooks/[^/\s]+/)[^/?\s\"']+")
-_URL = re.compile(r"https?://[^\s\"'<>]+")
-
-
-@dataclass(frozen=True)
-class DiscordConfig:
-    webhook_url: Secret  # https://discord.com/api/webhooks/<id>/<token>; the token part is a secret
-    mention_role_id: str | None = None  # a role pinged (only) on critical firing notifications
-    username: str = "allim"  # Discord rejects usernames containing "discord"
-
-
-def redact(text: str) -> str:
-    """No webhook token and no URL in a message meant for logs, errors or the API."""
-    return _URL.sub("[url]", _WEBHOOK_PATH.sub(r"\1***", text))
+# No webhook token and no URL in a message meant for logs, errors or the API.
+redact = Redactor(patterns=(WEBHOOK_PATH_TOKEN, ANY_URL))
+# httpx logs every request URL at INFO; the webhook token must not reach the logs that way.
+_LOG_REDACTOR = Redactor(patterns=(WEBHOOK_PATH_TOKEN,))
 
 
 def redacted_target(url: str) -> str:
@@ -45,35 +36,18 @@ def redacted_target(url: str) -> str:
     return f"discord:webhooks/{match.group(1)}/***" if match else "discord:***"
 
 
-class _RedactTokens(logging.Filter):
-    """httpx logs every request URL at INFO; the webhook token must not reach the logs that way."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "/webhooks/" in message:
-            record.msg, record.args = _WEBHOOK_PATH.sub(r"\1***", message), ()
-        return True
-
-
-def _install_log_redaction() -> None:
-    for name in ("httpx", "httpcore"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, _RedactTokens) for f in logger.filters):
-            logger.addFilter(_RedactTokens())
-
-
 class DiscordChannel:
     """Posts a notification's messages to one Discord webhook (`?wait=true`, so errors come back)."""
 
     name = "discord"
 
-    def __init__(self, config: DiscordConfig, client: httpx.AsyncClient, formatting: render.Formatting) -> None:
+    def __init__(self, config: DiscordConfig, client: httpx.AsyncClient, formatting: Formatting) -> None:
         self.config = config
         self.client = client
         self.formatting = formatting
         self.target = redacted_target(config.webhook_url.reveal())
         self._url = httpx.URL(config.webhook_url.reveal()).copy_merge_params({"wait": "true"})
-        _install_log_redaction()
+        redact_logs(_LOG_REDACTOR, ("httpx", "httpcore"))
 
     def __repr__(self) -> str:
         return f"DiscordChannel({self.target})"
@@ -81,7 +55,7 @@ class DiscordChannel:
     async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
         """Posts every part not in `skip_parts`, in order; at the first failure raises SendError carrying
         `delivered_parts` (the skipped parts plus those accepted in this attempt)."""
-        messages = render.discord_messages(notification, self.formatting, self.config)
+        messages = discord_messages(notification, self.formatting, self.config)
         done = set(skip_parts)
         pending = [i for i in range(len(messages)) if i not in done]
         for n, index in enumerate(pending):
@@ -139,3 +113,10 @@ def _status_error(response: httpx.Response) -> SendError:
             retry_after = _float(response.headers.get("Retry-After"))
         return SendError(message, retryable=True, reason="rate_limited", retry_after=retry_after)
     return SendError(message, retryable=status >= 500, reason=f"http_{status}")
+
+
+def build(config: DiscordConfig, formatting: Formatting, client: httpx.AsyncClient) -> DiscordChannel:
+    return DiscordChannel(config, client, formatting)
+
+
+DISCORD = ChannelType(loader=DiscordLoader, factory=build)

@@ -1,55 +1,36 @@
-"""Our alert format, rendered without I/O: titles, text and HTML mail bodies, Discord payloads."""
+"""The mail of a notification, built without I/O: subject, plain-text and HTML bodies, threading headers.
+
+Threading: every mail of an Alertmanager group carries `In-Reply-To`/`References` pointing at one synthetic root
+id derived from the receiver and groupKey (as Alertmanager's own email threading does), so the resolved mail joins
+the firing one in mail clients, while each mail keeps its own unique `Message-ID` (servers drop mails whose
+Message-ID they already saw).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import html
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
-from bridge import embeds, view
-from bridge.alertmanager import Alert, Notification
+from bridge import view
+from bridge.alertmanager import Notification
+from bridge.channels.email.config import EmailConfig
+from bridge.config import Formatting
 from bridge.messages import words
 
-if TYPE_CHECKING:
-    from bridge.channels.discord import DiscordConfig
-
-SUBJECT_TITLE_MAX = 200  # characters of the first alert's title kept in a subject
+MESSAGE_ID_DOMAIN = "allim"
 NAME_CELL = 'style="padding:2px 12px 2px 0;color:#666"'
 
 
-@dataclass(frozen=True)
-class Formatting:
-    """How a receiver words and dates its notifications."""
-
-    language: str = "en"  # "en" | "ko"
-    timezone: str = "UTC"  # an IANA zone name, e.g. "Asia/Seoul"
-    dashboard_url: str | None = None  # a Grafana link added to every notification when set
-
-
-def title(alert: Alert, fmt: Formatting) -> str:
-    """`[CRITICAL] HostDiskAlmostFull — web-1` / `[RESOLVED] ...`, on one line."""
-    return view.title(alert, fmt)
-
-
-def email_subject(notification: Notification, fmt: Formatting) -> str:
+def subject(notification: Notification, fmt: Formatting) -> str:
     """The most severe alert's title, plus `(+2 more)`; no control characters, so no header injection."""
-    first = view.ordered_alerts(notification)[0]
-    subject = view.title(first, fmt)
-    if len(subject) > SUBJECT_TITLE_MAX:
-        subject = subject[: SUBJECT_TITLE_MAX - 1] + "…"
-    more = len(notification.alerts) - 1 + max(notification.truncated_alerts, 0)
-    if more > 0:
-        subject += f" ({words(fmt.language)['more'].format(n=more)})"
-    return view.one_line(subject)
+    return view.headline(notification, fmt)
 
 
 def _counts(notification: Notification, fmt: Formatting) -> str:
     firing = sum(1 for a in notification.alerts if a.status == "firing")
     return words(fmt.language)["counts"].format(firing=firing, resolved=len(notification.alerts) - firing)
-
-
-def _views(notification: Notification, fmt: Formatting) -> list[view.AlertView]:
-    return [view.alert_view(alert, notification, fmt) for alert in view.ordered_alerts(notification)]
 
 
 def _rows(v: view.AlertView, fmt: Formatting) -> list[tuple[str, str]]:
@@ -68,7 +49,7 @@ def text_body(notification: Notification, fmt: Formatting) -> str:
     """The plain-text part of the mail."""
     w = words(fmt.language)
     out = [_counts(notification, fmt), ""]
-    for v in _views(notification, fmt):
+    for v in view.alert_views(notification, fmt):
         out.append(v.title)
         out += [v.summary] if v.summary else []
         out += [v.description] if v.description and v.description != v.summary else []
@@ -86,7 +67,7 @@ def html_body(notification: Notification, fmt: Formatting) -> str:
     w = words(fmt.language)
     esc = html.escape
     parts = [f'<html><body style="font-family:sans-serif;font-size:14px"><p>{esc(_counts(notification, fmt))}</p>']
-    for v in _views(notification, fmt):
+    for v in view.alert_views(notification, fmt):
         parts.append(f'<div style="border-left:4px solid #{v.colour:06x};padding:4px 12px;margin:12px 0">')
         parts.append(f'<h3 style="margin:4px 0">{esc(v.title)}</h3>')
         for text in (v.summary, v.description if v.description != v.summary else ""):
@@ -107,6 +88,25 @@ def html_body(notification: Notification, fmt: Formatting) -> str:
     return "\n".join(parts) + "\n"
 
 
-def discord_messages(notification: Notification, fmt: Formatting, config: DiscordConfig) -> list[dict[str, Any]]:
-    """Webhook JSON bodies, one embed per alert, split so that every Discord limit holds (see bridge.embeds)."""
-    return embeds.discord_messages(_views(notification, fmt), notification, fmt, config)
+def thread_root_id(notification: Notification) -> str:
+    """A stable `<hash@allim>` per receiver and alert group: the id every mail of the group replies to."""
+    group = notification.group_key or "|".join(sorted({a.name for a in notification.alerts}))
+    digest = hashlib.sha256(f"{notification.receiver}\0{group}".encode()).hexdigest()[:32]
+    return f"<{digest}@{MESSAGE_ID_DOMAIN}>"
+
+
+def build_message(notification: Notification, config: EmailConfig, formatting: Formatting) -> EmailMessage:
+    """The mail: subject without control characters, text part first, then the escaped HTML part."""
+    msg = EmailMessage()
+    msg["From"] = config.from_addr
+    msg["To"] = ", ".join(config.to)
+    msg["Subject"] = subject(notification, formatting)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=MESSAGE_ID_DOMAIN)
+    root = thread_root_id(notification)
+    msg["In-Reply-To"] = root
+    msg["References"] = root
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to alerts
+    msg.set_content(text_body(notification, formatting))
+    msg.add_alternative(html_body(notification, formatting), subtype="html")
+    return msg

@@ -1,66 +1,25 @@
-"""Email (SMTP) delivery: one multipart/alternative mail (text + HTML) per notification, one attempt per call.
-
-smtplib runs in a worker thread (no extra runtime dependency). Threading: every mail of an Alertmanager group
-carries `In-Reply-To`/`References` pointing at one synthetic root id derived from the receiver and groupKey
-(as Alertmanager's own email threading does), so the resolved mail joins the firing one in mail clients,
-while each mail keeps its own unique `Message-ID` (servers drop mails whose Message-ID they already saw).
+"""Email (SMTP) delivery: one multipart/alternative mail (text + HTML, see format.py) per notification, one
+attempt per call. smtplib runs in a worker thread (no extra runtime dependency).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import smtplib
 import ssl
-from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 
-from allim.secret import Secret
-from bridge import render
+import httpx
+
+from allim.redact import Redactor
 from bridge.alertmanager import Notification
-from bridge.channels import SendError
+from bridge.channels import ChannelType, SendError
+from bridge.channels.email.config import EmailConfig, EmailLoader
+from bridge.channels.email.format import build_message
+from bridge.config import Formatting
 
 log = logging.getLogger(__name__)
-
-MESSAGE_ID_DOMAIN = "allim"
-
-
-@dataclass(frozen=True)
-class EmailConfig:
-    host: str
-    port: int
-    from_addr: str
-    to: tuple[str, ...]
-    tls: str = "starttls"  # "starttls" | "implicit" | "none"
-    username: str | None = None
-    password: Secret | None = None
-    timeout: float = 15.0
-
-
-def thread_root_id(notification: Notification) -> str:
-    """A stable `<hash@allim>` per receiver and alert group: the id every mail of the group replies to."""
-    group = notification.group_key or "|".join(sorted({a.name for a in notification.alerts}))
-    digest = hashlib.sha256(f"{notification.receiver}\0{group}".encode()).hexdigest()[:32]
-    return f"<{digest}@{MESSAGE_ID_DOMAIN}>"
-
-
-def build_message(notification: Notification, config: EmailConfig, formatting: render.Formatting) -> EmailMessage:
-    """The mail: subject without control characters, text part first, then the escaped HTML part."""
-    msg = EmailMessage()
-    msg["From"] = config.from_addr
-    msg["To"] = ", ".join(config.to)
-    msg["Subject"] = render.email_subject(notification, formatting)
-    msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain=MESSAGE_ID_DOMAIN)
-    root = thread_root_id(notification)
-    msg["In-Reply-To"] = root
-    msg["References"] = root
-    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to alerts
-    msg.set_content(render.text_body(notification, formatting))
-    msg.add_alternative(render.html_body(notification, formatting), subtype="html")
-    return msg
 
 
 class EmailChannel:
@@ -69,12 +28,13 @@ class EmailChannel:
     name = "email"
 
     def __init__(
-        self, config: EmailConfig, formatting: render.Formatting, *, ssl_context: ssl.SSLContext | None = None
+        self, config: EmailConfig, formatting: Formatting, *, ssl_context: ssl.SSLContext | None = None
     ) -> None:
         self.config = config
         self.formatting = formatting
         self.ssl_context = ssl_context  # None: the system's trust store, with hostname checks
         self.target = "email:" + ",".join(config.to)
+        self._redact = Redactor(config.secrets())
 
     def __repr__(self) -> str:
         return f"EmailChannel({self.target} via {self.config.host}:{self.config.port})"
@@ -133,9 +93,15 @@ class EmailChannel:
 
     def _clean(self, message: str) -> str:
         """Server replies may echo what we sent; the password must never travel on in an error."""
-        password = self.config.password.reveal() if self.config.password else ""
-        return message.replace(password, "***") if password else message
+        return self._redact(message)
 
 
 def _replies(refused: dict[str, tuple[int, bytes]]) -> str:
     return ", ".join(f"{addr} {code} {text.decode(errors='replace')}" for addr, (code, text) in refused.items())
+
+
+def build(config: EmailConfig, formatting: Formatting, client: httpx.AsyncClient) -> EmailChannel:
+    return EmailChannel(config, formatting)
+
+
+EMAIL = ChannelType(loader=EmailLoader, factory=build)

@@ -1,4 +1,5 @@
-"""Discord webhook bodies: one embed per alert, split over as many messages as Discord's limits require.
+"""Discord webhook bodies, built without I/O: one embed per alert, split over as many messages as Discord's
+limits require.
 
 Lengths are counted in UTF-16 code units, which is never less than Discord's own count, so a payload that
 fits here fits there. Anything cut gets an ellipsis, and one warning per notification says what was cut.
@@ -7,15 +8,13 @@ fits here fits there. Anything cut gets an ellipsis, and one warning per notific
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bridge import view
 from bridge.alertmanager import Notification
+from bridge.channels.discord.config import DiscordConfig
+from bridge.config import Formatting
 from bridge.messages import words
-
-if TYPE_CHECKING:
-    from bridge.channels.discord import DiscordConfig
-    from bridge.render import Formatting
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +28,7 @@ AUTHOR = 256
 EMBED_TOTAL = 6000  # title + description + field names/values + footer + author, summed over a message
 EMBEDS = 10
 CONTENT = 2000
-USERNAME = 80
 ELLIPSIS = "…"
-FALLBACK_USERNAME = "allim"
 
 Embed = dict[str, Any]
 
@@ -59,15 +56,6 @@ def embed_length(embed: Embed) -> int:
     total += sum(length(f["name"]) + length(f["value"]) for f in embed.get("fields", []))
     total += length(embed.get("footer", {}).get("text", "")) + length(embed.get("author", {}).get("name", ""))
     return total
-
-
-def safe_username(name: str) -> str:
-    """Discord rejects webhook usernames containing "discord" (or "clyde"); those fall back to "allim"."""
-    cleaned = view.one_line(name)[:USERNAME].strip()
-    lowered = cleaned.lower()
-    if not cleaned or "discord" in lowered or "clyde" in lowered or lowered in ("everyone", "here"):
-        return FALLBACK_USERNAME
-    return cleaned
 
 
 def _markdown_link(name: str, url: str) -> str:
@@ -132,10 +120,10 @@ def _fit(embed: Embed, budget: int, clipped: list[str]) -> None:
 
 
 def _mention(notification: Notification, config: DiscordConfig) -> str | None:
-    """The role to ping: only for a firing notification with a critical firing alert, and only a numeric id."""
-    role = (config.mention_role_id or "").strip()
+    """The role to ping (a numeric id: the config holds no other): only for a firing notification with a critical
+    firing alert."""
     critical = any(a.status == "firing" and a.severity == "critical" for a in notification.alerts)
-    return role if role.isdigit() and notification.status == "firing" and critical else None
+    return config.mention_role_id if notification.status == "firing" and critical else None
 
 
 def pack(embeds: list[Embed]) -> list[list[Embed]]:
@@ -152,16 +140,14 @@ def pack(embeds: list[Embed]) -> list[list[Embed]]:
     return batches
 
 
-def discord_messages(
-    views: list[view.AlertView], notification: Notification, fmt: Formatting, config: DiscordConfig
-) -> list[dict[str, Any]]:
+def discord_messages(notification: Notification, fmt: Formatting, config: DiscordConfig) -> list[dict[str, Any]]:
     """The webhook bodies, in sending order. Only our own words (a role mention, a count) go into `content`."""
     clipped: list[str] = []
     footer = words(fmt.language)["footer"].format(receiver=view.one_line(notification.receiver))
+    views = view.alert_views(notification, fmt)
     embeds = [build_embed(v, fmt, footer, clipped) for v in views]
-    username = safe_username(config.username)
     messages: list[dict[str, Any]] = [
-        {"username": username, "allowed_mentions": {"parse": []}, "embeds": batch} for batch in pack(embeds)
+        {"username": config.username, "allowed_mentions": {"parse": []}, "embeds": batch} for batch in pack(embeds)
     ]
     content = _first_content(notification, fmt, config)
     if messages and content:
