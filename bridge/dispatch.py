@@ -18,8 +18,9 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
-from bridge.channels import Channel, SendError
+from bridge.channels import Attempt, Channel, SendError
 from bridge.metrics import BridgeMetrics
 from bridge.outbox import ChannelRef, Delivery, Outbox
 from bridge.store import StoreError
@@ -113,14 +114,15 @@ class Worker:
     async def attempt(self, delivery: Delivery) -> None:
         name = self.ref.name
         self.metrics.requests.labels(name).inc()
+        attempt = StoredAttempt(delivery, self)
         try:
-            await self.channel.send(delivery.notification, skip_parts=delivery.delivered_parts)
+            await self.channel.send(delivery.notification, attempt)
         except SendError as exc:
-            await self._failed(delivery, exc)
+            await self._failed(delivery, attempt, exc)
             return
         except Exception as exc:  # a channel bug must not lose the row: retry it like a temporary failure
             log.exception("channel raised an unexpected error", extra={"channel": self.ref.key})
-            await self._failed(delivery, SendError(type(exc).__name__, retryable=True, reason="unexpected"))
+            await self._failed(delivery, attempt, SendError(type(exc).__name__, retryable=True, reason="unexpected"))
             return
         # First thing after success: keeps the duplicate window small.
         if not await self.outbox.mark_sent(delivery.id, name, self.owner):
@@ -131,28 +133,50 @@ class Worker:
     def _fields(self, delivery: Delivery) -> dict[str, object]:
         return {"channel": self.ref.key, "target": self.ref.target, "delivery": delivery.id}
 
-    async def _failed(self, delivery: Delivery, exc: SendError) -> None:
+    async def _failed(self, delivery: Delivery, attempt: Attempt, exc: SendError) -> None:
         name, message = self.ref.name, self.redact(str(exc))
         self.metrics.requests_failed.labels(name, exc.reason).inc()
         now = self.clock()
-        attempt = delivery.attempts + 1
+        number = delivery.attempts + 1
         if exc.retry_after is not None:
             delay = max(0.0, float(exc.retry_after))
             await self.outbox.hold(self.ref.target, now + delay)  # every replica waits for this receiver
         else:
-            delay = self.backoff.delay(attempt)
+            delay = self.backoff.delay(number)
         expired = now + delay - (delivery.queued_at or delivery.created_at) > self.backoff.deadline
-        fields = {**self._fields(delivery), "reason": exc.reason, "attempt": attempt}
+        fields = {**self._fields(delivery), "reason": exc.reason, "attempt": number}
         if not exc.retryable or expired:
             if expired and exc.retryable:
-                message = f"gave up after {attempt} attempts: {message}"
+                message = f"gave up after {number} attempts: {message}"
             await self.outbox.mark_dead(delivery.id, name, message, self.owner)
             self.metrics.failed.labels(name, exc.reason).inc()
             log.error("delivery failed permanently", extra={**fields, "err": message})
             return
-        parts = delivery.delivered_parts | exc.delivered_parts
+        parts = {**{index: {} for index in exc.delivered_parts}, **attempt.part_info}
         await self.outbox.reschedule(delivery.id, now + delay, message, parts, self.owner)
         log.warning("delivery failed, will retry", extra={**fields, "retry_in": round(delay, 3), "err": message})
+
+
+class StoredAttempt(Attempt):
+    """An attempt whose accepted parts and group state live in the outbox: each part is saved the moment the
+    receiver takes it (renewing the lease), so a takeover by another replica never sends it again."""
+
+    def __init__(self, delivery: Delivery, worker: Worker) -> None:
+        super().__init__(part_info=delivery.part_info)
+        self.delivery = delivery
+        self.worker = worker
+
+    async def accepted(self, index: int, **info: Any) -> None:
+        await super().accepted(index, **info)
+        w = self.worker
+        if not await w.outbox.record_parts(self.delivery.id, self.part_info, w.owner, w.lease):
+            log.warning("the lease passed to another worker mid-delivery", extra=w._fields(self.delivery))
+
+    async def group_state(self) -> dict[str, Any] | None:
+        return await self.worker.outbox.group_state(self.delivery.channel_key, self.delivery.group_key)
+
+    async def set_group_state(self, data: dict[str, Any]) -> None:
+        await self.worker.outbox.set_group_state(self.delivery.channel_key, self.delivery.group_key, data)
 
 
 class Dispatcher:

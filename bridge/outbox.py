@@ -22,14 +22,15 @@ import collections
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.alertmanager import Notification
 from bridge.store import Database, StoreError, Tx, in_list
 
 OutboxError = StoreError  # the first wave's name for it
+Parts = Mapping[int, Mapping[str, Any]] | frozenset[int]  # accepted parts, with or without what was kept for each
 
 STATES = ("pending", "sent", "dead")
 # The head of each (channel instance, alert group) queue: the only rows that may be sent next.
@@ -77,6 +78,7 @@ class Delivery:
     target: str = ""
     group_key: str = ""
     queued_at: float = 0.0  # when it last became pending (acceptance, or an operator's retry): the deadline's start
+    part_info: dict[int, dict[str, Any]] = field(default_factory=dict)  # per accepted part: what the channel kept
 
 
 class Outbox:
@@ -192,13 +194,13 @@ class Outbox:
             )
         return float(rows[0][0]) if rows and rows[0][0] is not None else None
 
-    async def record_parts(self, delivery_id: int, parts: frozenset[int], owner: str, lease: float) -> bool:
+    async def record_parts(self, delivery_id: int, parts: Parts, owner: str, lease: float) -> bool:
         """Save the parts accepted so far and extend the lease; False when the lease was lost to another worker."""
         async with self.database.transaction() as tx:
             await tx.execute(
                 "UPDATE deliveries SET delivered_parts = %s, lease_until = %s"
                 " WHERE id = %s AND state = 'pending' AND lease_owner = %s",
-                (json.dumps(sorted(parts)), self.clock() + lease, delivery_id, owner),
+                (_parts_json(parts), self.clock() + lease, delivery_id, owner),
             )
             return tx.rowcount > 0
 
@@ -229,7 +231,7 @@ class Outbox:
         delivery_id: int,
         next_attempt_at: float,
         error: str,
-        delivered_parts: frozenset[int] = frozenset(),
+        delivered_parts: Parts = frozenset(),
         owner: str | None = None,
     ) -> bool:
         """Count a failed attempt and release the row until `next_attempt_at`."""
@@ -238,7 +240,7 @@ class Outbox:
                 "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = %s, last_error = %s,"
                 " delivered_parts = %s, lease_until = NULL, lease_owner = NULL WHERE id = %s AND state = 'pending'"
                 + _owned(owner),
-                (next_attempt_at, error, json.dumps(sorted(delivered_parts)), delivery_id, *_owner_param(owner)),
+                (next_attempt_at, error, _parts_json(delivered_parts), delivery_id, *_owner_param(owner)),
             )
             return tx.rowcount > 0
 
@@ -351,7 +353,7 @@ class Outbox:
                     "next_attempt_at": row[7],
                     "last_error": row[8],
                     "sent_at": row[9],
-                    "delivered_parts": json.loads(row[10]),
+                    "delivered_parts": sorted(_parts(row[10])),
                 }
             )
         return found
@@ -390,7 +392,21 @@ def _owner_param(owner: str | None) -> tuple[str, ...]:
     return (owner,) if owner is not None else ()
 
 
+def _parts(text: str) -> dict[int, dict[str, Any]]:
+    """The stored parts: a JSON object {index: what the channel kept}, or the first wave's list of indexes."""
+    data = json.loads(text)
+    if isinstance(data, list):
+        return {int(index): {} for index in data}
+    return {int(index): dict(info) for index, info in data.items()}
+
+
+def _parts_json(parts: Parts) -> str:
+    info = parts if isinstance(parts, Mapping) else {index: {} for index in parts}
+    return json.dumps({str(index): info[index] for index in sorted(info)}, sort_keys=True)
+
+
 def _delivery(row: Sequence[Any]) -> Delivery:
+    parts = _parts(row[6])
     return Delivery(
         id=int(row[0]),
         notification_id=int(row[1]),
@@ -398,12 +414,13 @@ def _delivery(row: Sequence[Any]) -> Delivery:
         created_at=float(row[3]),
         attempts=int(row[4]),
         next_attempt_at=float(row[5]),
-        delivered_parts=frozenset(json.loads(row[6])),
+        delivered_parts=frozenset(parts),
         channel_key=str(row[7]),
         channel=str(row[8]),
         target=str(row[9]),
         group_key=str(row[10]),
         queued_at=float(row[11]),
+        part_info=parts,
     )
 
 

@@ -168,7 +168,7 @@ def test_ha_database_outage_answers_503_and_loses_no_accepted_notification(tmp_p
 class BlockedChannel(FakeChannel):
     """A channel whose sends never finish: its replica's worker stays busy."""
 
-    async def send(self, notification, *, skip_parts=frozenset()):
+    async def send(self, notification, attempt):
         self.attempts += 1
         await asyncio.Event().wait()
 
