@@ -18,6 +18,7 @@ from allim.serve import parse_listen_address, serve
 from allim.settings import ConfigError
 from bridge.app import create_app
 from bridge.load import load_config
+from bridge.store import StoreError, database_for
 
 log = logging.getLogger("bridge")
 
@@ -50,8 +51,22 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         print(f"allim-bridge: {ConfigError(problems)}", file=sys.stderr)
         return 2
     receivers = {name: len(r.channels) or "log" for name, r in config.receivers.items()}
-    log.info("starting", extra={"version": __version__, "address": args.listen_address, "receivers": receivers})
-    serve(create_app(config), args.listen_address, log_level=args.log_level)
+    try:
+        database = database_for(config.outbox)
+    except StoreError as exc:
+        print(f"allim-bridge: {exc}", file=sys.stderr)
+        return 2
+    log.info(
+        "starting",
+        extra={
+            "version": __version__,
+            "address": args.listen_address,
+            "store": database.name,
+            **database.where,
+            "receivers": receivers,
+        },
+    )
+    serve(create_app(config, database=database), args.listen_address, log_level=args.log_level)
     log.info("stopped")
     return 0
 

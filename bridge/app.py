@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,6 +25,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from allim import __version__
+from allim.redact import TOKEN_PATTERNS, Redactor
 from allim.requests import Rejected, parse_json, read_body, require_json
 from bridge.alertmanager import Notification, PayloadError
 from bridge.auth import authorized
@@ -30,12 +34,21 @@ from bridge.config import DEFAULT_RECEIVER, BridgeConfig
 from bridge.dispatch import Backoff, Dispatcher, Worker
 from bridge.legacy import notification_from_legacy
 from bridge.metrics import BridgeMetrics
-from bridge.outbox import ChannelRef, Outbox, OutboxError
+from bridge.outbox import ChannelRef, Outbox
 from bridge.receivers import build_channels
+from bridge.store import Database, StoreError, database_for
 
 log = logging.getLogger("bridge")
 USER_AGENT = f"allim-bridge/{__version__}"
 PRUNE_INTERVAL = 3600.0
+PENDING_REFRESH = 2.0  # how often a shared store's pending counts are re-read for /metrics and the full check
+OPEN_RETRY = 2.0  # seconds between attempts to reach a shared store that is down at start
+PING_TIMEOUT = 2.0  # /readyz gives the store this long to answer
+
+
+def replica_id() -> str:
+    """Who holds a lease: this host and process, plus a random part (a restarted pod may reuse both)."""
+    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(3)}"
 
 
 @dataclass
@@ -47,18 +60,6 @@ class BridgeState:
     receivers: dict[str, list[ChannelRef]]
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     ready: bool = False
-
-
-def make_redactor(secrets: list[str]) -> Callable[[str], str]:
-    """Replaces every configured secret in a text (belt and braces: channels already keep them out)."""
-    values = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
-
-    def redact(text: str) -> str:
-        for value in values:
-            text = text.replace(value, "**********")
-        return text
-
-    return redact
 
 
 def _refs(receiver: str, channels: list[Channel]) -> list[ChannelRef]:
@@ -101,9 +102,11 @@ async def read_json(request: Request) -> object:
 
 async def _accept(state: BridgeState, notification: Notification) -> Response:
     refs = state.receivers[notification.receiver]
+    if not state.ready:
+        raise Rejected(503, "the outbox is not open yet (is the database reachable?)")
     try:
         notification_id = await state.outbox.enqueue(notification, refs, state.config.dedup_window)
-    except OutboxError as exc:
+    except StoreError as exc:
         log.error("cannot accept notification", extra={"err": str(exc)})
         raise Rejected(503, str(exc)) from None
     if notification_id is None:
@@ -152,10 +155,17 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """Ready when the outbox is open and answers, and every delivery worker runs (a load balancer then
+    sends webhooks elsewhere while this replica's database connection is down)."""
     state: BridgeState = request.app.state.bridge
-    if state.ready and all(not t.done() for t in state.dispatcher.tasks):
-        return PlainTextResponse("ready\n")
-    return PlainTextResponse("outbox not open or a delivery worker stopped\n", status_code=503)
+    if not state.ready or any(t.done() for t in state.dispatcher.tasks):
+        return PlainTextResponse("outbox not open or a delivery worker stopped\n", status_code=503)
+    try:
+        async with asyncio.timeout(PING_TIMEOUT):
+            await state.outbox.database.ping()
+    except (StoreError, TimeoutError) as exc:
+        return PlainTextResponse(f"store unreachable: {exc or 'timed out'}\n", status_code=503)
+    return PlainTextResponse("ready\n")
 
 
 async def _prune_forever(state: BridgeState) -> None:
@@ -169,44 +179,83 @@ async def _prune_forever(state: BridgeState) -> None:
         await asyncio.sleep(PRUNE_INTERVAL)
 
 
+async def _refresh_pending_forever(state: BridgeState) -> None:
+    """Other replicas change the shared store: re-read the pending counts /metrics and the full check use."""
+    while True:
+        await asyncio.sleep(PENDING_REFRESH)
+        with contextlib.suppress(StoreError):
+            await state.outbox.refresh_pending()
+
+
+def _start_delivering(state: BridgeState) -> None:
+    """Once the outbox is open: workers, housekeeping and (on a shared store) the wake-up listener."""
+    state.dispatcher.start()
+    state.tasks.append(asyncio.create_task(_prune_forever(state), name="prune outbox"))
+    database = state.outbox.database
+    if database.shared:
+        state.tasks.append(asyncio.create_task(_refresh_pending_forever(state), name="refresh pending"))
+        state.tasks.append(asyncio.create_task(database.listen(state.dispatcher.wake), name="listen"))
+    state.ready = True
+    pending = sum(state.outbox.pending.values())
+    log.info("outbox open", extra={"store": database.name, **database.where, "pending": pending})
+
+
+async def _open_when_reachable(state: BridgeState) -> None:
+    """A shared store that is down at start is retried until it answers; until then webhooks get 503."""
+    while True:
+        try:
+            await state.outbox.open()
+        except StoreError as exc:
+            log.warning("cannot open the outbox yet, retrying", extra={"err": str(exc), "retry_in": OPEN_RETRY})
+            await asyncio.sleep(OPEN_RETRY)
+            continue
+        _start_delivering(state)
+        return
+
+
 def create_app(
     config: BridgeConfig,
     *,
     channels: dict[str, list[Channel]] | None = None,
     client: httpx.AsyncClient | None = None,
     clock: Callable[[], float] = time.time,
+    database: Database | None = None,
 ) -> Starlette:
     """The app; its lifespan opens the outbox, starts the delivery workers and closes the HTTP client.
 
-    `channels` (receiver name to channels) replaces the configured ones, for tests."""
+    `channels` (receiver name to channels) replaces the configured ones, for tests; `database` the
+    configured store (raises StoreError when the configured one cannot be used)."""
     own_client = client is None
     http = client or httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=False, timeout=15.0)
     if channels is None:
         channels = {name: build_channels(receiver, http) for name, receiver in config.receivers.items()}
     box = config.outbox
-    outbox = Outbox(box.path, max_pending=box.max_pending, busy_timeout=box.busy_timeout, clock=clock)
+    if database is None:
+        database = database_for(box)
+    outbox = Outbox(database, max_pending=box.max_pending, clock=clock)
     bridge_metrics = BridgeMetrics()
     backoff = Backoff(box.backoff_initial, box.backoff_max, box.delivery_deadline)
-    redact = make_redactor(config.secrets())
+    redact = Redactor(config.secrets(), patterns=TOKEN_PATTERNS)
+    owner = replica_id()
     receivers = {name: _refs(name, chans) for name, chans in channels.items()}
     workers = [
-        Worker(channel, ref, outbox, bridge_metrics, backoff, clock=clock, redact=redact)
+        Worker(channel, ref, outbox, bridge_metrics, backoff, owner=owner, lease=box.lease, clock=clock, redact=redact)
         for name, chans in channels.items()
         for channel, ref in zip(chans, receivers[name], strict=True)
     ]
     for channel_name in {ref.name for refs in receivers.values() for ref in refs}:
-        bridge_metrics.watch_pending(channel_name, lambda n=channel_name: outbox.pending[n])
+        bridge_metrics.watch_pending(channel_name, lambda n=channel_name: max(0, outbox.pending[n]))
     state = BridgeState(config, outbox, bridge_metrics, Dispatcher(workers), receivers)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if config.auth_token is None:
             log.warning("BRIDGE_AUTH_TOKEN is not set: anyone who can reach the bridge can send notifications")
-        await outbox.open()
-        state.dispatcher.start()
-        state.tasks.append(asyncio.create_task(_prune_forever(state), name="prune outbox"))
-        state.ready = True
-        log.info("outbox open", extra={"path": str(box.path), "pending": sum(outbox.pending.values())})
+        if database.shared:
+            state.tasks.append(asyncio.create_task(_open_when_reachable(state), name="open outbox"))
+        else:
+            await outbox.open()
+            _start_delivering(state)
         try:
             yield
         finally:

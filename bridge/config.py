@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Protocol, TypeVar
+from urllib.parse import urlsplit
 
 from allim.secret import Secret
 
@@ -64,7 +65,9 @@ class OutboxConfig:
     retention: float = 7 * 86_400.0  # sent and dead rows are pruned after this
     backoff_initial: float = 1.0
     backoff_max: float = 300.0
-    busy_timeout: float = 5.0  # how long a write waits for a lock before the request gets 503
+    busy_timeout: float = 5.0  # how long a write waits for a lock (or a database connection) before a 503
+    lease: float = 30.0  # a replica holds a delivery this long; a dead replica's rows are taken over after it
+    database_url: Secret | None = None  # postgresql://…: the outbox shared by every replica; None: SQLite in data_dir
 
     @property
     def path(self) -> Path:
@@ -80,7 +83,9 @@ class BridgeConfig:
 
     def secrets(self) -> list[str]:
         """Every credential's value, so error texts can be scrubbed of them before they are stored or logged."""
-        values = [self.auth_token]
+        values = [self.auth_token, self.outbox.database_url]
+        if self.outbox.database_url:
+            values.append(Secret(urlsplit(self.outbox.database_url.reveal()).password or ""))
         for receiver in self.receivers.values():
             values += [secret for channel in receiver.channels for secret in channel.secrets()]
         return [s.reveal() for s in values if s]

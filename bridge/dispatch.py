@@ -1,11 +1,12 @@
-"""Delivery workers: one per channel instance, sending its outbox rows in order, with backoff on failures.
+"""Delivery workers: one per channel instance and replica, claiming its outbox rows, with backoff on failures.
 
-A worker takes the oldest pending row of its channel and waits until that row is due, so notifications go
-out in the order they were accepted (a resolved never overtakes its firing) and a rate-limited or broken
-destination is not hammered. Channels make one attempt each; retry policy lives here: exponential backoff
-with jitter, the receiver's own `retry_after` honoured exactly (Discord 429), and a total deadline after
-which the row is dead. Permanent failures are dead at once. Dead rows and their reasons show in
-/api/notifications and in allim_bridge_notifications_failed_total.
+A worker claims the oldest due row at the head of an alert group's queue (see bridge/outbox.py), so for one
+channel instance and group notifications go out in the order they were accepted (a resolved never overtakes
+its firing), across every replica sharing the store, while other groups are not held up by one that waits.
+Channels make one attempt each; retry policy lives here: exponential backoff with jitter, the receiver's own
+`retry_after` honoured exactly (Discord's 429, stored as a hold on that webhook for every replica), and a
+total deadline after which the row is dead. Permanent failures are dead at once. Dead rows and their reasons
+show in /api/notifications and in allim_bridge_notifications_failed_total.
 """
 
 from __future__ import annotations
@@ -15,16 +16,21 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
-from bridge.channels import Channel, SendError
+from bridge.channels import Attempt, Channel, SendError
 from bridge.metrics import BridgeMetrics
 from bridge.outbox import ChannelRef, Delivery, Outbox
+from bridge.store import StoreError
 
 log = logging.getLogger("bridge.dispatch")
 
 IDLE_RECHECK = 60.0  # an idle worker looks at the outbox this often even without a wake-up
+SHARED_RECHECK = 5.0  # ... and this often when other replicas share it (a wake-up may be missed on a reconnect)
+BUSY_RECHECK = 0.05  # a due row another replica holds locked right now: look again shortly
+DEFAULT_LEASE = 30.0
 
 
 @dataclass(frozen=True)
@@ -40,8 +46,16 @@ class Backoff:
         return base * (1 + self.jitter * (2 * rng() - 1))
 
 
+async def wait_for_event(event: asyncio.Event, timeout: float) -> None:
+    """Until `event` is set or `timeout` seconds have passed."""
+    # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that races with the wake-up.
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            await event.wait()
+
+
 class Worker:
-    """Sends one channel instance's deliveries."""
+    """Sends one channel instance's deliveries, as `owner` (this replica), holding each row for `lease` seconds."""
 
     def __init__(
         self,
@@ -51,82 +65,118 @@ class Worker:
         metrics: BridgeMetrics,
         backoff: Backoff,
         *,
+        owner: str = "local",
+        lease: float = DEFAULT_LEASE,
         clock: Callable[[], float] = time.time,
         redact: Callable[[str], str] = lambda text: text,
+        wait: Callable[[asyncio.Event, float], Awaitable[None]] | None = None,
     ) -> None:
         self.channel = channel
         self.ref = ref
         self.outbox = outbox
         self.metrics = metrics
         self.backoff = backoff
+        self.owner = owner
+        self.lease = lease
         self.clock = clock
         self.redact = redact
         self.wake = asyncio.Event()
+        self.wait = wait or wait_for_event  # tests pass one that records the timeouts
+        self.recheck = SHARED_RECHECK if outbox.database.shared else IDLE_RECHECK
 
     async def run(self) -> None:
         while True:
             try:
                 await self.step()
-            except Exception:  # a disk error, a bug: keep the worker alive, the row stays pending
+            except StoreError as exc:  # the database is down: the rows wait there, try again shortly
+                log.warning("delivery worker cannot reach the store", extra={"channel": self.ref.key, "err": str(exc)})
+                await self._wait(1.0)
+            except Exception:  # a bug: keep the worker alive, the row stays pending
                 log.exception("delivery worker error", extra={"channel": self.ref.key})
-                await asyncio.sleep(1.0)
+                await self._wait(1.0)
 
     async def step(self) -> None:
         """Send the next due delivery, or wait until one is due or a new one arrives."""
         self.wake.clear()  # before reading, so an enqueue racing with the read still wakes us
-        delivery = await self.outbox.next_delivery(self.ref.key)
-        if delivery is None:
-            await self._wait(IDLE_RECHECK)
+        delivery = await self.outbox.claim(self.ref.key, self.owner, self.lease)
+        if delivery is not None:
+            await self.attempt(delivery)
             return
-        delay = delivery.next_attempt_at - self.clock()
-        if delay > 0:
-            await self._wait(delay)
-            return
-        await self.attempt(delivery)
+        due = await self.outbox.next_due(self.ref.key)
+        if due is None:
+            await self._wait(self.recheck)
+        else:
+            await self._wait(min(max(due - self.clock(), BUSY_RECHECK), self.recheck))
 
     async def _wait(self, timeout: float) -> None:
-        # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel that races with the wake-up.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await self.wake.wait()
+        await self.wait(self.wake, timeout)
 
     async def attempt(self, delivery: Delivery) -> None:
         name = self.ref.name
         self.metrics.requests.labels(name).inc()
+        attempt = StoredAttempt(delivery, self)
         try:
-            await self.channel.send(delivery.notification, skip_parts=delivery.delivered_parts)
+            await self.channel.send(delivery.notification, attempt)
         except SendError as exc:
-            await self._failed(delivery, exc)
+            await self._failed(delivery, attempt, exc)
             return
         except Exception as exc:  # a channel bug must not lose the row: retry it like a temporary failure
             log.exception("channel raised an unexpected error", extra={"channel": self.ref.key})
-            await self._failed(delivery, SendError(type(exc).__name__, retryable=True, reason="unexpected"))
+            await self._failed(delivery, attempt, SendError(type(exc).__name__, retryable=True, reason="unexpected"))
             return
-        await self.outbox.mark_sent(delivery.id, name)  # first thing after success: keeps the duplicate window small
+        # First thing after success: keeps the duplicate window small.
+        if not await self.outbox.mark_sent(delivery.id, name, self.owner):
+            log.warning("delivered, but the lease had passed to another worker", extra=self._fields(delivery))
         self.metrics.notifications.labels(name).inc()
         self.metrics.delivery_seconds.labels(name).observe(max(0.0, self.clock() - delivery.created_at))
 
-    async def _failed(self, delivery: Delivery, exc: SendError) -> None:
+    def _fields(self, delivery: Delivery) -> dict[str, object]:
+        return {"channel": self.ref.key, "target": self.ref.target, "delivery": delivery.id}
+
+    async def _failed(self, delivery: Delivery, attempt: Attempt, exc: SendError) -> None:
         name, message = self.ref.name, self.redact(str(exc))
         self.metrics.requests_failed.labels(name, exc.reason).inc()
         now = self.clock()
-        attempt = delivery.attempts + 1
+        number = delivery.attempts + 1
         if exc.retry_after is not None:
             delay = max(0.0, float(exc.retry_after))
+            await self.outbox.hold(self.ref.target, now + delay)  # every replica waits for this receiver
         else:
-            delay = self.backoff.delay(attempt)
-        expired = now + delay - delivery.created_at > self.backoff.deadline
-        fields = {"channel": self.ref.key, "target": self.ref.target, "reason": exc.reason, "attempt": attempt}
+            delay = self.backoff.delay(number)
+        expired = now + delay - (delivery.queued_at or delivery.created_at) > self.backoff.deadline
+        fields = {**self._fields(delivery), "reason": exc.reason, "attempt": number}
         if not exc.retryable or expired:
             if expired and exc.retryable:
-                message = f"gave up after {attempt} attempts: {message}"
-            await self.outbox.mark_dead(delivery.id, name, message)
+                message = f"gave up after {number} attempts: {message}"
+            await self.outbox.mark_dead(delivery.id, name, message, self.owner)
             self.metrics.failed.labels(name, exc.reason).inc()
             log.error("delivery failed permanently", extra={**fields, "err": message})
             return
-        parts = delivery.delivered_parts | exc.delivered_parts
-        await self.outbox.reschedule(delivery.id, now + delay, message, parts)
+        parts = {**{index: {} for index in exc.delivered_parts}, **attempt.part_info}
+        await self.outbox.reschedule(delivery.id, now + delay, message, parts, self.owner)
         log.warning("delivery failed, will retry", extra={**fields, "retry_in": round(delay, 3), "err": message})
+
+
+class StoredAttempt(Attempt):
+    """An attempt whose accepted parts and group state live in the outbox: each part is saved the moment the
+    receiver takes it (renewing the lease), so a takeover by another replica never sends it again."""
+
+    def __init__(self, delivery: Delivery, worker: Worker) -> None:
+        super().__init__(part_info=delivery.part_info)
+        self.delivery = delivery
+        self.worker = worker
+
+    async def accepted(self, index: int, **info: Any) -> None:
+        await super().accepted(index, **info)
+        w = self.worker
+        if not await w.outbox.record_parts(self.delivery.id, self.part_info, w.owner, w.lease):
+            log.warning("the lease passed to another worker mid-delivery", extra=w._fields(self.delivery))
+
+    async def group_state(self) -> dict[str, Any] | None:
+        return await self.worker.outbox.group_state(self.delivery.channel_key, self.delivery.group_key)
+
+    async def set_group_state(self, data: dict[str, Any]) -> None:
+        await self.worker.outbox.set_group_state(self.delivery.channel_key, self.delivery.group_key, data)
 
 
 class Dispatcher:
@@ -139,9 +189,12 @@ class Dispatcher:
     def start(self) -> None:
         self.tasks = [asyncio.create_task(w.run(), name=f"deliver {key}") for key, w in self.workers.items()]
 
-    def wake(self, keys: list[str]) -> None:
-        for key in keys:
-            self.workers[key].wake.set()
+    def wake(self, keys: list[str] | None) -> None:
+        """Wake the workers of these channel keys (None: all of them); keys of other configs are ignored."""
+        for key in self.workers if keys is None else keys:
+            worker = self.workers.get(key)
+            if worker is not None:
+                worker.wake.set()
 
     async def stop(self) -> None:
         for task in self.tasks:

@@ -28,7 +28,9 @@ import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from allim.secret import Secret
 from allim.settings import Settings, read_yaml_file
 from bridge.channels import ChannelLoader, ChannelType
 from bridge.channels.registry import CHANNELS, FALLBACK
@@ -132,9 +134,29 @@ def _outbox(root: Settings) -> OutboxConfig:
         backoff_initial=section.duration("backoff_initial", 1.0, minimum=0.001),
         backoff_max=section.duration("backoff_max", 300.0, minimum=0.001),
         busy_timeout=section.duration("busy_timeout", 5.0, minimum=0),
+        lease=section.duration("lease", 30.0, minimum=1),
+        database_url=_database_url(root),
     )
     section.check_unknown()
     return config
+
+
+def _database_url(root: Settings) -> Secret | None:
+    """`postgresql://user:password@host:port/db?sslmode=…` (libpq's URL form); the value is never shown."""
+    url = root.secret("database_url", env="BRIDGE_DATABASE_URL")
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url.reveal())
+        valid = parts.scheme in ("postgresql", "postgres") and bool(parts.path.strip("/") or parts.netloc)
+    except ValueError:
+        valid = False
+    if not valid:
+        root.problem(
+            "database_url", "must be a URL like postgresql://user:password@host:5432/db (the value is not shown)"
+        )
+        return None
+    return url
 
 
 def config_from_mapping(

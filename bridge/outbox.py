@@ -1,66 +1,58 @@
-"""The durable outbox: accepted notifications and one delivery row per (notification, channel), in SQLite.
+"""The durable outbox: accepted notifications and one delivery row per (notification, channel instance).
 
-A notification is committed here before the webhook gets its 2xx, so a crash loses nothing: on restart the
-workers find the rows still `pending` and send them. A row whose send was in flight when the process died
-is still `pending` too and is sent again (at-least-once); the worker marks a row `sent` right after the
-channel returns, which keeps that duplicate window to one HTTP round trip.
+Written once for every store (bridge/store/: embedded SQLite, shared PostgreSQL). A notification is committed
+before the webhook gets its 2xx, so a crash loses nothing: the rows are still `pending` after a restart, or
+for the other replicas. Rules that hold on both stores:
 
-All SQLite work runs on one dedicated thread with one connection, so the event loop never blocks on disk
-and writes never contend with each other. WAL with synchronous=NORMAL: a commit is in the WAL file (the
-OS's page cache) before we acknowledge, so a killed or crashed process (SIGKILL, OOM) loses nothing; only
-an OS crash or power loss before the next checkpoint could. FULL (an fsync per commit) measured 264 ms
-ack p50 at 100 webhooks/s on this machine (three commits per notification share one disk thread);
-NORMAL gives 8 ms. Alertmanager re-sends after a power loss anyway (it does not persist alerts, and
-Prometheus re-fires them), which bounds what that window could lose.
+- Dedup: a unique key per notification (receiver, groupKey, status, alerts) within the dedup window, claimed
+  with one upsert, so the same webhook sent to two replicas at once is accepted once.
+- Order: a delivery is only sent once every older delivery of the same channel instance and alert group is
+  sent or dead, so a resolved never overtakes its firing, whichever replica sends them.
+- Claiming: a worker takes a due row with a lease (`lease_until`, `lease_owner`); a replica that dies loses
+  its leases and another takes the row over when the lease runs out. A row whose send was in flight is sent
+  again then (at-least-once); marking it `sent` right after the channel returns keeps that window to one
+  HTTP round trip. Progress (the parts of a multi-part message already accepted) is saved as it happens.
+- Holds: a receiver's "wait N seconds" (Discord's 429 `retry_after`) is stored per target, so every replica
+  holds back from that webhook, not only the one that was told.
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import json
-import sqlite3
+import math
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from bridge.alertmanager import Notification
+from bridge.store import Database, StoreError, Tx, in_list
 
-T = TypeVar("T")
+OutboxError = StoreError  # the first wave's name for it
+Parts = Mapping[int, Mapping[str, Any]] | frozenset[int]  # accepted parts, with or without what was kept for each
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS notifications (
-    id INTEGER PRIMARY KEY,
-    receiver TEXT NOT NULL,
-    body TEXT NOT NULL,
-    dedup_key TEXT NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    id INTEGER PRIMARY KEY,
-    notification_id INTEGER NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,
-    channel_key TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    target TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'dead')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at REAL NOT NULL,
-    last_error TEXT,
-    delivered_parts TEXT NOT NULL DEFAULT '[]',
-    created_at REAL NOT NULL,
-    sent_at REAL
-);
-CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries(channel_key, state, id);
-CREATE INDEX IF NOT EXISTS deliveries_notification ON deliveries(notification_id);
-CREATE TABLE IF NOT EXISTS dedup (key TEXT PRIMARY KEY, seen_at REAL NOT NULL);
-"""
-
-
-class OutboxError(Exception):
-    """The outbox cannot accept a notification now (full, locked, unwritable): the webhook answers 503."""
+STATES = ("pending", "sent", "dead")
+# The head of each (channel instance, alert group) queue: the only rows that may be sent next.
+# The head of each (channel instance, alert group) queue: the only rows that may be sent next. Written as a
+# min() subquery so both planners answer it from the (channel_key, group_key, state, id) index for any table
+# size (a NOT EXISTS anti-join was planned as a quadratic scan on a table without statistics).
+HEAD = (
+    "d.channel_key = %s AND d.state = 'pending' AND d.id = (SELECT min(e.id) FROM deliveries e"
+    " WHERE e.channel_key = d.channel_key AND e.group_key = d.group_key AND e.state = 'pending')"
+)
+DELIVERY_COLUMNS = (
+    "d.id, d.notification_id, n.body, d.created_at, d.attempts, d.next_attempt_at, d.delivered_parts,"
+    " d.channel_key, d.channel, d.target, d.group_key, coalesce(d.queued_at, d.created_at)"
+)
+DEDUP_UPSERT = (
+    "INSERT INTO dedup (key, seen_at) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at"
+    " WHERE dedup.seen_at < %s RETURNING key"
+)
+DELIVERY_DETAIL = (
+    "id, notification_id, channel_key, channel, target, state, attempts, next_attempt_at, last_error, sent_at,"
+    " delivered_parts"
+)
 
 
 @dataclass(frozen=True)
@@ -77,179 +69,362 @@ class Delivery:
     id: int
     notification_id: int
     notification: Notification
-    created_at: float
+    created_at: float  # when the notification was accepted
     attempts: int
     next_attempt_at: float
     delivered_parts: frozenset[int] = frozenset()  # parts of a multi-part message already accepted
+    channel_key: str = ""
+    channel: str = ""
+    target: str = ""
+    group_key: str = ""
+    queued_at: float = 0.0  # when it last became pending (acceptance, or an operator's retry): the deadline's start
+    part_info: dict[int, dict[str, Any]] = field(default_factory=dict)  # per accepted part: what the channel kept
 
 
 class Outbox:
-    """SQLite-backed outbox; every public method is async and runs on the outbox's own thread."""
+    """Accepting, claiming, finishing and reading deliveries, on whichever `Database` it is given."""
 
     def __init__(
-        self,
-        path: Path,
-        *,
-        max_pending: int = 10_000,
-        busy_timeout: float = 5.0,
-        clock: Callable[[], float] = time.time,
+        self, database: Database, *, max_pending: int = 10_000, clock: Callable[[], float] = time.time
     ) -> None:
-        self.path = path
+        self.database = database
         self.max_pending = max_pending
-        self.busy_timeout = busy_timeout
         self.clock = clock
-        self.pending: collections.Counter[str] = collections.Counter()  # undelivered rows by channel name
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox")
-        self._db: sqlite3.Connection | None = None
-
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        # Undelivered rows by channel name: kept exact for this process's own changes, re-read from the
+        # store by `refresh_pending` (periodically when other replicas share it).
+        self.pending: collections.Counter[str] = collections.Counter()
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def open(self) -> None:
-        await self._run(self._open)
-
-    def _open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA foreign_keys=ON")
-        db.executescript(SCHEMA)
-        self._db = db
-        rows = db.execute("SELECT channel, count(*) FROM deliveries WHERE state = 'pending' GROUP BY channel")
-        self.pending = collections.Counter(dict(rows.fetchall()))
+        await self.database.open()
+        if not self.database.shared:
+            # One process owns an unshared store: leases left by its killed predecessor are void, so what was in
+            # flight goes out at once instead of after the lease.
+            async with self.database.transaction() as tx:
+                await tx.execute(
+                    "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL WHERE lease_owner IS NOT NULL"
+                )
+        await self.refresh_pending()
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._run(self._db.close)
-            self._db = None
-        self._executor.shutdown(wait=True)
+        await self.database.close()
 
-    @property
-    def db(self) -> sqlite3.Connection:
-        if self._db is None:
-            raise OutboxError("outbox is not open")
-        return self._db
+    async def refresh_pending(self) -> None:
+        async with self.database.transaction() as tx:
+            rows = await tx.execute("SELECT channel, count(*) FROM deliveries WHERE state = 'pending' GROUP BY channel")
+        fresh = collections.Counter({str(name): int(count) for name, count in rows})
+        for name in set(self.pending) | set(fresh):
+            self.pending[name] = fresh[name]
 
     # -- accepting ---------------------------------------------------------------------------
     async def enqueue(self, notification: Notification, channels: list[ChannelRef], dedup_window: float) -> int | None:
         """Commit the notification and one pending delivery per channel; None when it is a duplicate.
 
-        Raises OutboxError when it cannot be stored (full, locked past the busy timeout, disk errors)."""
-        return await self._run(self._enqueue, notification, channels, dedup_window)
-
-    def _enqueue(self, notification: Notification, channels: list[ChannelRef], dedup_window: float) -> int | None:
+        Raises StoreError when it cannot be stored (full, locked past the busy timeout, unreachable)."""
         if sum(self.pending.values()) + len(channels) > self.max_pending:
-            raise OutboxError(f"outbox full ({self.max_pending} undelivered notifications)")
+            raise StoreError(f"outbox full ({self.max_pending} undelivered notifications)")
         now = self.clock()
         key = notification.dedup_key()
-        try:
-            with _transaction(self.db):
-                seen = self.db.execute("SELECT seen_at FROM dedup WHERE key = ?", (key,)).fetchone()
-                if dedup_window > 0 and seen is not None and now - seen[0] < dedup_window:
-                    return None
-                self.db.execute("INSERT OR REPLACE INTO dedup (key, seen_at) VALUES (?, ?)", (key, now))
-                cursor = self.db.execute(
-                    "INSERT INTO notifications (receiver, body, dedup_key, created_at) VALUES (?, ?, ?, ?)",
-                    (notification.receiver, notification.to_json(), key, now),
-                )
-                notification_id = int(cursor.lastrowid or 0)
-                self.db.executemany(
-                    "INSERT INTO deliveries (notification_id, channel_key, channel, target, state, next_attempt_at,"
-                    " created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-                    [(notification_id, c.key, c.name, c.target, now, now) for c in channels],
-                )
-        except sqlite3.Error as exc:
-            raise OutboxError(f"outbox cannot store the notification: {exc}") from None
+        cutoff = now - dedup_window if dedup_window > 0 else math.inf
+        async with self.database.transaction() as tx:
+            if self.database.group_lock_sql:
+                await tx.execute(self.database.group_lock_sql, (f"{notification.receiver}|{notification.group_key}",))
+            if not await tx.execute(DEDUP_UPSERT, (key, now, cutoff)):
+                return None
+            rows = await tx.execute(
+                "INSERT INTO notifications (receiver, body, dedup_key, created_at) VALUES (%s, %s, %s, %s)"
+                " RETURNING id",
+                (notification.receiver, notification.to_json(), key, now),
+            )
+            notification_id = int(rows[0][0])
+            await tx.executemany(
+                "INSERT INTO deliveries (notification_id, channel_key, channel, target, group_key, state,"
+                " next_attempt_at, created_at, queued_at) VALUES (%s, %s, %s, %s, %s, 'pending', %s, %s, %s)",
+                [(notification_id, c.key, c.name, c.target, notification.group_key, now, now, now) for c in channels],
+            )
+            await self._notify(tx, [c.key for c in channels])
         self.pending.update(c.name for c in channels)
         return notification_id
 
+    async def _notify(self, tx: Tx, keys: Sequence[str]) -> None:
+        if self.database.notify_sql and keys:
+            await tx.execute(self.database.notify_sql, (",".join(sorted(set(keys))),))
+
     # -- delivering --------------------------------------------------------------------------
     async def next_delivery(self, channel_key: str) -> Delivery | None:
-        """The oldest pending delivery of a channel instance (due or not: the worker keeps order)."""
-        return await self._run(self._next_delivery, channel_key)
-
-    def _next_delivery(self, channel_key: str) -> Delivery | None:
-        row = self.db.execute(
-            "SELECT d.id, d.notification_id, n.body, d.created_at, d.attempts, d.next_attempt_at, d.delivered_parts"
-            " FROM deliveries d JOIN notifications n ON n.id = d.notification_id"
-            " WHERE d.channel_key = ? AND d.state = 'pending' ORDER BY d.id LIMIT 1",
-            (channel_key,),
-        ).fetchone()
-        if row is None:
-            return None
-        parts = frozenset(json.loads(row[6]))
-        return Delivery(row[0], row[1], Notification.from_json(row[2]), row[3], row[4], row[5], parts)
-
-    async def mark_sent(self, delivery_id: int, channel: str) -> None:
-        await self._run(self._finish, delivery_id, channel, "sent", None)
-
-    async def mark_dead(self, delivery_id: int, channel: str, error: str) -> None:
-        await self._run(self._finish, delivery_id, channel, "dead", error)
-
-    def _finish(self, delivery_id: int, channel: str, state: str, error: str | None) -> None:
-        with _transaction(self.db):
-            cursor = self.db.execute(
-                "UPDATE deliveries SET state = ?, attempts = attempts + 1, sent_at = ?, last_error = ?"
-                " WHERE id = ? AND state = 'pending'",
-                (state, self.clock() if state == "sent" else None, error, delivery_id),
+        """The oldest pending delivery of a channel instance, due or not, leased or not (a look, not a claim)."""
+        async with self.database.transaction() as tx:
+            rows = await tx.execute(
+                f"SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN notifications n ON n.id = d.notification_id"
+                " WHERE d.channel_key = %s AND d.state = 'pending' ORDER BY d.id LIMIT 1",
+                (channel_key,),
             )
-        if cursor.rowcount:
+        return _delivery(rows[0]) if rows else None
+
+    async def claim(self, channel_key: str, owner: str, lease: float) -> Delivery | None:
+        """The oldest due delivery at the head of its group's queue, leased to `owner` for `lease` seconds;
+        None when nothing can be sent now (see `next_due`)."""
+        now = self.clock()
+        async with self.database.transaction() as tx:
+            rows = await tx.execute(
+                f"SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN notifications n ON n.id = d.notification_id"
+                f" WHERE {HEAD} AND d.next_attempt_at <= %s AND (d.lease_until IS NULL OR d.lease_until <= %s)"
+                " AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.target = d.target AND h.not_before > %s)"
+                f" ORDER BY d.id LIMIT 1 {self.database.lock_rows}",
+                (channel_key, now, now, now),
+            )
+            if not rows:
+                return None
+            await tx.execute(
+                "UPDATE deliveries SET lease_until = %s, lease_owner = %s WHERE id = %s",
+                (now + lease, owner, rows[0][0]),
+            )
+        return _delivery(rows[0])
+
+    async def next_due(self, channel_key: str) -> float | None:
+        """When `claim` may next find something for this channel instance (a retry time, a lease running
+        out, a hold ending); None when it has nothing pending."""
+        greatest = self.database.greatest
+        async with self.database.transaction() as tx:
+            rows = await tx.execute(
+                f"SELECT min({greatest}(d.next_attempt_at, coalesce(d.lease_until, 0),"
+                " coalesce((SELECT h.not_before FROM holds h WHERE h.target = d.target), 0)))"
+                f" FROM deliveries d WHERE {HEAD}",
+                (channel_key,),
+            )
+        return float(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    async def record_parts(self, delivery_id: int, parts: Parts, owner: str, lease: float) -> bool:
+        """Save the parts accepted so far and extend the lease; False when the lease was lost to another worker."""
+        async with self.database.transaction() as tx:
+            await tx.execute(
+                "UPDATE deliveries SET delivered_parts = %s, lease_until = %s"
+                " WHERE id = %s AND state = 'pending' AND lease_owner = %s",
+                (_parts_json(parts), self.clock() + lease, delivery_id, owner),
+            )
+            return tx.rowcount > 0
+
+    async def mark_sent(self, delivery_id: int, channel: str, owner: str | None = None) -> bool:
+        return await self._finish(delivery_id, channel, "sent", None, owner)
+
+    async def mark_dead(self, delivery_id: int, channel: str, error: str, owner: str | None = None) -> bool:
+        return await self._finish(delivery_id, channel, "dead", error, owner)
+
+    async def _finish(self, delivery_id: int, channel: str, state: str, error: str | None, owner: str | None) -> bool:
+        """Sent or dead; False when the row was no longer pending, or (with `owner`) no longer leased to it."""
+        sent_at = self.clock() if state == "sent" else None
+        async with self.database.transaction() as tx:
+            rows = await tx.execute(
+                "UPDATE deliveries SET state = %s, attempts = attempts + 1, sent_at = %s, last_error = %s,"
+                " lease_until = NULL, lease_owner = NULL WHERE id = %s AND state = 'pending'"
+                + _owned(owner)
+                + " RETURNING channel_key",
+                (state, sent_at, error, delivery_id, *_owner_param(owner)),
+            )
+            await self._notify(tx, [str(row[0]) for row in rows])  # the group's next row may go now
+        if rows:
             self.pending[channel] -= 1
+        return bool(rows)
 
     async def reschedule(
-        self, delivery_id: int, next_attempt_at: float, error: str, delivered_parts: frozenset[int] = frozenset()
-    ) -> None:
-        await self._run(self._reschedule, delivery_id, next_attempt_at, error, delivered_parts)
-
-    def _reschedule(self, delivery_id: int, next_attempt_at: float, error: str, parts: frozenset[int]) -> None:
-        with _transaction(self.db):
-            self.db.execute(
-                "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?,"
-                " delivered_parts = ? WHERE id = ?",
-                (next_attempt_at, error, json.dumps(sorted(parts)), delivery_id),
+        self,
+        delivery_id: int,
+        next_attempt_at: float,
+        error: str,
+        delivered_parts: Parts = frozenset(),
+        owner: str | None = None,
+    ) -> bool:
+        """Count a failed attempt and release the row until `next_attempt_at`."""
+        async with self.database.transaction() as tx:
+            await tx.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = %s, last_error = %s,"
+                " delivered_parts = %s, lease_until = NULL, lease_owner = NULL WHERE id = %s AND state = 'pending'"
+                + _owned(owner),
+                (next_attempt_at, error, _parts_json(delivered_parts), delivery_id, *_owner_param(owner)),
             )
+            return tx.rowcount > 0
+
+    async def hold(self, target: str, until: float) -> None:
+        """No delivery to `target` before `until`, on any replica (a receiver's own "retry after")."""
+        async with self.database.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO holds (target, not_before) VALUES (%s, %s) ON CONFLICT (target) DO UPDATE SET"
+                " not_before = CASE WHEN excluded.not_before > holds.not_before THEN excluded.not_before"
+                " ELSE holds.not_before END",
+                (target, until),
+            )
+
+    # -- per-group channel state (message ids to edit, a forum post per incident) -------------
+    async def group_state(self, channel_key: str, group_key: str) -> dict[str, Any] | None:
+        async with self.database.transaction() as tx:
+            rows = await tx.execute(
+                "SELECT data FROM group_state WHERE channel_key = %s AND group_key = %s", (channel_key, group_key)
+            )
+        return dict(json.loads(rows[0][0])) if rows else None
+
+    async def set_group_state(self, channel_key: str, group_key: str, data: dict[str, Any]) -> None:
+        async with self.database.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO group_state (channel_key, group_key, data, updated_at) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (channel_key, group_key) DO UPDATE SET data = excluded.data,"
+                " updated_at = excluded.updated_at",
+                (channel_key, group_key, json.dumps(data, sort_keys=True), self.clock()),
+            )
+
+    # -- operators: replaying dead letters ----------------------------------------------------
+    async def retry(self, delivery_id: int) -> bool:
+        """A dead delivery back to pending, attempts reset, due now; False when it is not dead (or unknown)."""
+        return bool(await self._revive("id = %s", (delivery_id,)))
+
+    async def retry_dead(self, channel: str | None = None) -> int:
+        """Every dead delivery (of one channel name or channel key) back to pending; how many."""
+        if channel is None:
+            return await self._revive("1 = 1", ())
+        return await self._revive("(channel = %s OR channel_key = %s)", (channel, channel))
+
+    async def _revive(self, where: str, params: tuple[Any, ...]) -> int:
+        now = self.clock()
+        async with self.database.transaction() as tx:
+            rows = await tx.execute(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = %s, queued_at = %s,"
+                f" lease_until = NULL, lease_owner = NULL WHERE state = 'dead' AND {where}"
+                " RETURNING channel, channel_key",
+                (now, now, *params),
+            )
+            await self._notify(tx, [str(row[1]) for row in rows])
+        self.pending.update(str(row[0]) for row in rows)
+        return len(rows)
 
     # -- reading and housekeeping ------------------------------------------------------------
     async def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest notifications with each channel's delivery state (targets are already redacted)."""
-        return await self._run(self._recent, limit)
+        return await self.notifications(limit=limit)
 
-    def _recent(self, limit: int) -> list[dict[str, Any]]:
-        notifications = self.db.execute(
-            "SELECT id, receiver, body, created_at FROM notifications ORDER BY id DESC LIMIT ?", (limit,)
-        ).fetchall()
-        ids = [row[0] for row in notifications]
-        deliveries: dict[int, list[dict[str, Any]]] = collections.defaultdict(list)
-        if ids:
-            marks = ",".join("?" * len(ids))
-            for row in self.db.execute(
-                "SELECT notification_id, channel, target, state, attempts, next_attempt_at, last_error, sent_at"
-                f" FROM deliveries WHERE notification_id IN ({marks}) ORDER BY id",
-                ids,
-            ):
-                keys = ("channel", "target", "state", "attempts", "next_attempt_at", "last_error", "sent_at")
-                deliveries[row[0]].append(dict(zip(keys, row[1:], strict=True)))
-        return [_summary(row, deliveries[row[0]]) for row in notifications]
+    async def notifications(
+        self, *, limit: int = 50, state: str | None = None, receiver: str | None = None, before: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Newest first: those with a delivery in `state`, to `receiver`, with an id below `before` (paging)."""
+        where, params = ["1 = 1"], list[Any]()
+        if state is not None:
+            where.append("EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = n.id AND d.state = %s)")
+            params.append(state)
+        if receiver is not None:
+            where.append("n.receiver = %s")
+            params.append(receiver)
+        if before is not None:
+            where.append("n.id < %s")
+            params.append(before)
+        async with self.database.transaction() as tx:
+            rows = await tx.execute(
+                f"SELECT n.id, n.receiver, n.body, n.created_at FROM notifications n WHERE {' AND '.join(where)}"
+                " ORDER BY n.id DESC LIMIT %s",
+                (*params, limit),
+            )
+            deliveries = await self._deliveries(tx, [row[0] for row in rows])
+        return [_summary(row, deliveries[row[0]]) for row in rows]
+
+    async def notification(self, notification_id: int) -> tuple[dict[str, Any], Notification] | None:
+        """One notification's summary (as listed) and the notification itself; None when unknown."""
+        async with self.database.transaction() as tx:
+            rows = await tx.execute(
+                "SELECT n.id, n.receiver, n.body, n.created_at FROM notifications n WHERE n.id = %s", (notification_id,)
+            )
+            if not rows:
+                return None
+            deliveries = await self._deliveries(tx, [notification_id])
+        return _summary(rows[0], deliveries[notification_id]), Notification.from_json(rows[0][2])
+
+    async def _deliveries(self, tx: Tx, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+        found: dict[int, list[dict[str, Any]]] = collections.defaultdict(list)
+        if not ids:
+            return found
+        rows = await tx.execute(
+            f"SELECT {DELIVERY_DETAIL} FROM deliveries WHERE notification_id IN ({in_list(ids)}) ORDER BY id", ids
+        )
+        for row in rows:
+            found[int(row[1])].append(
+                {
+                    "id": row[0],
+                    "channel_key": row[2],
+                    "channel": row[3],
+                    "target": row[4],
+                    "state": row[5],
+                    "attempts": row[6],
+                    "next_attempt_at": row[7],
+                    "last_error": row[8],
+                    "sent_at": row[9],
+                    "delivered_parts": sorted(_parts(row[10])),
+                }
+            )
+        return found
+
+    async def delivery_counts(self) -> dict[str, dict[str, int]]:
+        """Deliveries by channel key and state (every state present, zeros included)."""
+        async with self.database.transaction() as tx:
+            rows = await tx.execute("SELECT channel_key, state, count(*) FROM deliveries GROUP BY channel_key, state")
+        counts: dict[str, dict[str, int]] = collections.defaultdict(lambda: dict.fromkeys(STATES, 0))
+        for key, state, count in rows:
+            counts[str(key)][str(state)] = int(count)
+        return dict(counts)
 
     async def prune(self, retention: float, dedup_window: float) -> int:
-        """Delete finished notifications older than `retention` and expired dedup keys; the number deleted."""
-        return await self._run(self._prune, retention, dedup_window)
-
-    def _prune(self, retention: float, dedup_window: float) -> int:
+        """Delete finished notifications older than `retention`, expired dedup keys, holds and group state;
+        the number of notifications deleted."""
         now = self.clock()
-        with _transaction(self.db):
-            cursor = self.db.execute(
-                "DELETE FROM notifications WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d"
+        async with self.database.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM notifications WHERE created_at < %s AND NOT EXISTS (SELECT 1 FROM deliveries d"
                 " WHERE d.notification_id = notifications.id AND d.state = 'pending')",
                 (now - retention,),
             )
-            self.db.execute("DELETE FROM dedup WHERE seen_at < ?", (now - dedup_window,))
-        return cursor.rowcount
+            deleted = tx.rowcount
+            await tx.execute("DELETE FROM dedup WHERE seen_at < %s", (now - dedup_window,))
+            await tx.execute("DELETE FROM holds WHERE not_before < %s", (now,))
+            await tx.execute("DELETE FROM group_state WHERE updated_at < %s", (now - retention,))
+        return deleted
 
 
-def _summary(row: tuple[Any, ...], deliveries: list[dict[str, Any]]) -> dict[str, Any]:
+def _owned(owner: str | None) -> str:
+    return " AND lease_owner = %s" if owner is not None else ""
+
+
+def _owner_param(owner: str | None) -> tuple[str, ...]:
+    return (owner,) if owner is not None else ()
+
+
+def _parts(text: str) -> dict[int, dict[str, Any]]:
+    """The stored parts: a JSON object {index: what the channel kept}, or the first wave's list of indexes."""
+    data = json.loads(text)
+    if isinstance(data, list):
+        return {int(index): {} for index in data}
+    return {int(index): dict(info) for index, info in data.items()}
+
+
+def _parts_json(parts: Parts) -> str:
+    info = parts if isinstance(parts, Mapping) else {index: {} for index in parts}
+    return json.dumps({str(index): info[index] for index in sorted(info)}, sort_keys=True)
+
+
+def _delivery(row: Sequence[Any]) -> Delivery:
+    parts = _parts(row[6])
+    return Delivery(
+        id=int(row[0]),
+        notification_id=int(row[1]),
+        notification=Notification.from_json(row[2]),
+        created_at=float(row[3]),
+        attempts=int(row[4]),
+        next_attempt_at=float(row[5]),
+        delivered_parts=frozenset(parts),
+        channel_key=str(row[7]),
+        channel=str(row[8]),
+        target=str(row[9]),
+        group_key=str(row[10]),
+        queued_at=float(row[11]),
+        part_info=parts,
+    )
+
+
+def _summary(row: Sequence[Any], deliveries: list[dict[str, Any]]) -> dict[str, Any]:
     body = json.loads(row[2])
     names = sorted({a["labels"].get("alertname", "alert") for a in body["alerts"]})
     return {
@@ -262,16 +437,3 @@ def _summary(row: tuple[Any, ...], deliveries: list[dict[str, Any]]) -> dict[str
         "created_at": row[3],
         "deliveries": deliveries,
     }
-
-
-class _transaction:
-    """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error) on an autocommit connection: takes the write lock up front."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

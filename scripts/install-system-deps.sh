@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs what the tests need outside Python: Debian's prometheus and prometheus-alertmanager
-# (promtool, amtool and the real binaries for the end-to-end test), only when missing.
+# Installs what the tests need outside Python, only when missing: Debian's prometheus and
+# prometheus-alertmanager (promtool, amtool and the real binaries for the end-to-end test) and
+# postgresql (initdb/pg_ctl for the shared-outbox tests, which start their own throw-away cluster).
 set -euo pipefail
 
 missing=()
 for bin in prometheus promtool; do command -v "$bin" >/dev/null 2>&1 || { missing+=(prometheus); break; }; done
 { command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 \
   || missing+=(prometheus-alertmanager)
+{ command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ]; then

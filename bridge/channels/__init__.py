@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
@@ -28,10 +28,45 @@ class SendError(Exception):
         self.retryable = retryable
         self.reason = reason  # value of the `reason` label of allim_bridge_notifications_failed_total
         self.retry_after = retry_after
-        # Parts (messages) of a multi-part notification the receiver already accepted: the dispatcher stores
-        # them with the delivery and passes them back as `skip_parts`, so a retry, even after a restart,
-        # never posts them twice.
+        # Parts (messages) of a multi-part notification the receiver accepted before this failure (also
+        # recorded one by one through `Attempt.accepted`); the dispatcher keeps them with the delivery.
         self.delivered_parts: frozenset[int] = frozenset()
+
+
+class Attempt:
+    """What one delivery attempt knows and keeps beyond itself, for a channel that sends in parts or
+    returns to its earlier messages (Discord: edit on resolve, one forum post per incident).
+
+    `parts` are the parts accepted by earlier attempts (leave them out; `part_info` has what was recorded for
+    each, such as a message id). `accepted()` records a part the moment the receiver takes it, so a retry,
+    a restart or another replica taking the row over never sends it again. The group state is one JSON
+    object per channel instance and alert group, kept across notifications. This base keeps everything in
+    memory (tests, `send-test`); the dispatcher's subclass stores it in the outbox.
+    """
+
+    def __init__(
+        self,
+        parts: frozenset[int] = frozenset(),
+        part_info: dict[int, dict[str, Any]] | None = None,
+        group_state: dict[str, Any] | None = None,
+    ) -> None:
+        self.part_info: dict[int, dict[str, Any]] = dict(part_info or {})
+        self.part_info.update({index: self.part_info.get(index, {}) for index in parts})
+        self._group_state = group_state
+
+    @property
+    def parts(self) -> frozenset[int]:
+        return frozenset(self.part_info)
+
+    async def accepted(self, index: int, **info: Any) -> None:
+        """Part `index` was accepted by the receiver (with what to remember about it, e.g. `id=`)."""
+        self.part_info[index] = dict(info)
+
+    async def group_state(self) -> dict[str, Any] | None:
+        return None if self._group_state is None else dict(self._group_state)
+
+    async def set_group_state(self, data: dict[str, Any]) -> None:
+        self._group_state = dict(data)
 
 
 class Channel(Protocol):
@@ -40,8 +75,9 @@ class Channel(Protocol):
     name: str  # "discord", "email", "log": the `channel` label value
     target: str  # a redacted, human-readable destination for /api/notifications ("discord:…/1234", "email:ops@x")
 
-    async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
-        """One attempt, leaving out the parts in `skip_parts`; raises SendError."""
+    async def send(self, notification: Notification, attempt: Attempt | None = None) -> None:
+        """One attempt, leaving out the parts in `attempt.parts` (None: a first attempt, nothing kept); raises
+        SendError."""
         ...
 
 

@@ -10,6 +10,7 @@ from typing import TextIO
 
 from bridge import view
 from bridge.alertmanager import Notification
+from bridge.channels import Attempt
 from bridge.config import Formatting
 
 
@@ -23,7 +24,7 @@ class LogChannel:
         self.formatting = formatting
         self.stream = stream  # None: sys.stdout at the time of sending (tests capture it)
 
-    async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
+    async def send(self, notification: Notification, attempt: Attempt | None = None) -> None:
         stream = self.stream or sys.stdout
         stream.write(json.dumps(self.record(notification), ensure_ascii=False) + "\n")
         stream.flush()

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bridge.alertmanager import Notification
-from bridge.channels import SendError
+from bridge.channels import Attempt, SendError
 from bridge.config import BridgeConfig, OutboxConfig, ReceiverConfig
 
 # A real Alertmanager 0.25 body (upstream/local-stack.md §3).
@@ -71,10 +71,11 @@ class FakeChannel:
         self.target = target
         self.errors = list(errors or [])
         self.sent: list[Notification] = []
-        self.skipped: list[frozenset[int]] = []  # skip_parts of each attempt
+        self.skipped: list[frozenset[int]] = []  # the parts each attempt was told to leave out
         self.attempts = 0
 
-    async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
+    async def send(self, notification: Notification, attempt: Attempt | None = None) -> None:
+        skip_parts = attempt.parts if attempt else frozenset()
         self.attempts += 1
         self.skipped.append(skip_parts)
         await asyncio.sleep(0)

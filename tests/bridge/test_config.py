@@ -8,7 +8,7 @@ import pytest
 from allim.secret import Secret
 from allim.settings import ConfigError, Settings
 from bridge.alertmanager import Notification
-from bridge.channels import ChannelType
+from bridge.channels import Attempt, ChannelType
 from bridge.channels.discord.config import DiscordConfig
 from bridge.channels.email.config import EmailConfig
 from bridge.channels.registry import CHANNELS
@@ -216,7 +216,7 @@ class PagerChannel:
     name: str = "pager"
     target: str = "pager:***"
 
-    async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
+    async def send(self, notification: Notification, attempt: Attempt | None = None) -> None:
         pass
 
 

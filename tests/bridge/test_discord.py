@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from allim.secret import Secret
-from bridge.channels import SendError
+from bridge.channels import Attempt, SendError
 from bridge.channels.discord import channel as discord_channel
 from bridge.channels.discord.channel import DiscordChannel
 from bridge.channels.discord.config import DiscordConfig
@@ -160,14 +160,14 @@ async def test_discord_retry_skips_parts_already_delivered(fake: FakeDiscord, cl
     assert caught.value.delivered_parts == {0} and caught.value.retry_after == 0.3
     delivered = caught.value.delivered_parts
     with pytest.raises(SendError) as caught:
-        await ch.send(group, skip_parts=delivered)
+        await ch.send(group, Attempt(parts=delivered))
     assert caught.value.delivered_parts == {0, 1} and caught.value.reason == "http_500"
-    await ch.send(group, skip_parts=caught.value.delivered_parts)
+    await ch.send(group, Attempt(parts=caught.value.delivered_parts))
     assert [len(m["embeds"]) for m in fake.messages] == [10, 10, 5]
 
 
 async def test_discord_skip_parts_resumes_after_restart(fake: FakeDiscord, client: httpx.AsyncClient) -> None:
-    await channel(fake, client).send(many(25), skip_parts=frozenset({0, 1}))
+    await channel(fake, client).send(many(25), Attempt(parts=frozenset({0, 1})))
     assert [len(m["embeds"]) for m in fake.messages] == [5]
 
 

@@ -6,24 +6,45 @@ from bridge.channels import SendError
 from bridge.dispatch import Backoff, Worker
 from bridge.metrics import BridgeMetrics
 from bridge.outbox import ChannelRef, Outbox
+from tests.bridge.conftest import Clock, make_database
 from tests.bridge.helpers import FakeChannel, notification, retryable
-from tests.bridge.test_outbox import Clock
+from tests.bridge.test_outbox import _same_database
 
 REF = ChannelRef("default/fake/0", "fake", "fake:room")
 
 
 @pytest.fixture
-async def outbox(tmp_path):
-    box = Outbox(tmp_path / "outbox.sqlite3", clock=Clock())
+async def outbox(store, request, tmp_path):
+    box = Outbox(make_database(store, request, tmp_path), clock=Clock())
     await box.open()
     yield box
     await box.close()
 
 
-def make_worker(outbox, channel, backoff=None, redact=lambda text: text):
+class Waits:
+    """A worker's waits, recorded: each (timeout) it asked for; a wait ends only when the worker is woken."""
+
+    def __init__(self) -> None:
+        self.timeouts: list[float] = []
+
+    async def __call__(self, event: asyncio.Event, timeout: float) -> None:
+        self.timeouts.append(timeout)
+        await event.wait()
+
+
+async def until(predicate, what: str, timeout: float = 10.0) -> None:
+    """Let the event loop run until `predicate()` holds; fail after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.001)
+
+
+def make_worker(outbox, channel, backoff=None, redact=lambda text: text, wait=None):
     metrics = BridgeMetrics()
     backoff = backoff or Backoff(initial=10, maximum=100, deadline=3600, jitter=0)
-    return Worker(channel, REF, outbox, metrics, backoff, clock=outbox.clock, redact=redact)
+    return Worker(channel, REF, outbox, metrics, backoff, clock=outbox.clock, redact=redact, wait=wait)
 
 
 def sample(worker, name, **labels):
@@ -57,14 +78,16 @@ async def test_dispatch_backoff_grows_exponentially_and_is_capped():
 
 async def test_dispatch_honours_retry_after_exactly(outbox):
     channel = FakeChannel(errors=[retryable("rate_limited", retry_after=2.5)])
-    worker = make_worker(outbox, channel)
+    waits = Waits()
+    worker = make_worker(outbox, channel, wait=waits)
     await outbox.enqueue(notification(1), [REF], 300)
     await worker.step()
     delivery = await outbox.next_delivery(REF.key)
     assert delivery.next_attempt_at == outbox.clock.now + 2.5  # not the 10 s backoff
     outbox.clock.now += 2.4
     waiting = asyncio.create_task(worker.step())  # not due: waits
-    await asyncio.sleep(0.05)
+    await until(lambda: waits.timeouts, "the worker waits")
+    assert waits.timeouts == [pytest.approx(0.1)]
     assert channel.attempts == 1 and not waiting.done()
     outbox.clock.now += 0.1
     worker.wake.set()
@@ -123,29 +146,27 @@ async def test_dispatch_retries_an_unexpected_channel_error(outbox, caplog):
 
 async def test_dispatch_worker_wakes_on_enqueue(outbox):
     channel = FakeChannel()
-    worker = make_worker(outbox, channel)
+    waits = Waits()
+    worker = make_worker(outbox, channel, wait=waits)
     task = asyncio.create_task(worker.run())
     try:
-        await asyncio.sleep(0.05)
+        await until(lambda: waits.timeouts, "the idle worker waits")
         await outbox.enqueue(notification(1), [REF], 300)
         worker.wake.set()
-        for _ in range(100):
-            if channel.sent:
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: channel.sent, "the delivery")
         assert channel.sent == [notification(1)]
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_dispatch_persists_delivered_parts_and_skips_them_on_retry(tmp_path):
+async def test_dispatch_persists_delivered_parts_and_skips_them_on_retry(store, request, tmp_path):
     def partial(parts):
         error = retryable("rate_limited", retry_after=1)
         error.delivered_parts = frozenset(parts)
         return error
 
-    box = Outbox(tmp_path / "outbox.sqlite3", clock=Clock())
+    box = Outbox(make_database(store, request, tmp_path), clock=Clock())
     await box.open()
     channel = FakeChannel(errors=[partial({0}), partial({1})])
     worker = make_worker(box, channel)
@@ -155,7 +176,7 @@ async def test_dispatch_persists_delivered_parts_and_skips_them_on_retry(tmp_pat
     await worker.step()  # part 1 accepted, then 429 again
     await box.close()
 
-    reopened = Outbox(tmp_path / "outbox.sqlite3", clock=box.clock)  # as after a restart
+    reopened = Outbox(_same_database(box.database), clock=box.clock)  # as after a restart
     await reopened.open()
     try:
         reopened.clock.now += 1

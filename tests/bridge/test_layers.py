@@ -108,7 +108,7 @@ def test_layers_config_imports_only_allim_and_the_standard_library() -> None:
     tree = ast.parse((PACKAGE / "config.py").read_text(encoding="utf-8"))
     roots = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     roots |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-    assert roots <= {"__future__", "allim", "dataclasses", "pathlib", "typing"}
+    assert roots <= {"__future__", "allim", "dataclasses", "pathlib", "typing", "urllib"}
 
 
 def test_layers_channels_do_not_import_each_other() -> None:

@@ -1,8 +1,8 @@
 """Discord webhook delivery: one attempt per call, each part (message) of a notification posted in order.
 
-Partial delivery: a notification may need several messages. A failure raises SendError with
-`delivered_parts` set to the parts Discord had already accepted; the dispatcher stores them in the outbox
-and passes them back as `skip_parts`, so a retry (also after a restart) never posts a part twice.
+Partial delivery: a notification may need several messages. Each message Discord accepts is recorded at once
+(`Attempt.accepted`, with its message id); a retry, a restart or another replica leaves those parts out, so
+none is posted twice. A failure raises SendError with `delivered_parts` set to the parts accepted so far.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import httpx
 
 from allim.redact import ANY_URL, WEBHOOK_PATH_TOKEN, Redactor, redact_logs
 from bridge.alertmanager import Notification
-from bridge.channels import ChannelType, SendError
+from bridge.channels import Attempt, ChannelType, SendError
 from bridge.channels.discord.config import DiscordConfig, DiscordLoader
 from bridge.channels.discord.format import discord_messages
 from bridge.config import Formatting
@@ -52,11 +52,12 @@ class DiscordChannel:
     def __repr__(self) -> str:
         return f"DiscordChannel({self.target})"
 
-    async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
-        """Posts every part not in `skip_parts`, in order; at the first failure raises SendError carrying
-        `delivered_parts` (the skipped parts plus those accepted in this attempt)."""
+    async def send(self, notification: Notification, attempt: Attempt | None = None) -> None:
+        """Posts every part not in `attempt.parts`, in order; at the first failure raises SendError carrying
+        `delivered_parts` (the earlier parts plus those accepted in this attempt)."""
+        attempt = attempt or Attempt()
         messages = discord_messages(notification, self.formatting, self.config)
-        done = set(skip_parts)
+        done = set(attempt.parts)
         pending = [i for i in range(len(messages)) if i not in done]
         for n, index in enumerate(pending):
             try:
@@ -65,6 +66,7 @@ class DiscordChannel:
                 err.delivered_parts = frozenset(done)
                 raise
             done.add(index)
+            await attempt.accepted(index, **_message_ref(response))
             if n + 1 < len(pending):
                 await self._pace(response)
 
@@ -84,6 +86,17 @@ class DiscordChannel:
         """Wait for the bucket to refill when Discord says it is empty, instead of running into a 429."""
         if response.headers.get("X-RateLimit-Remaining") == "0":
             await asyncio.sleep(min(_float(response.headers.get("X-RateLimit-Reset-After")) or 0.0, MAX_PACE))
+
+
+def _message_ref(response: httpx.Response) -> dict[str, str]:
+    """The id and channel id of the message Discord created (`?wait=true` returns it), when it says."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    return {key: str(body[key]) for key in ("id", "channel_id") if body.get(key)}
 
 
 def _float(value: object) -> float | None:

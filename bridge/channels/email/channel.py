@@ -14,7 +14,7 @@ import httpx
 
 from allim.redact import Redactor
 from bridge.alertmanager import Notification
-from bridge.channels import ChannelType, SendError
+from bridge.channels import Attempt, ChannelType, SendError
 from bridge.channels.email.config import EmailConfig, EmailLoader
 from bridge.channels.email.format import build_message
 from bridge.config import Formatting
@@ -39,7 +39,7 @@ class EmailChannel:
     def __repr__(self) -> str:
         return f"EmailChannel({self.target} via {self.config.host}:{self.config.port})"
 
-    async def send(self, notification: Notification, *, skip_parts: frozenset[int] = frozenset()) -> None:
+    async def send(self, notification: Notification, attempt: Attempt | None = None) -> None:
         msg = build_message(notification, self.config, self.formatting)
         await asyncio.to_thread(self._deliver, msg)
 

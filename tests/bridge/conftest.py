@@ -1,0 +1,50 @@
+"""Fixtures of the bridge tests: the outbox on each store, so one test pins both."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bridge.store import Database
+from tests.postgres import PostgresServer
+
+STORES = ("sqlite", "postgresql")
+
+
+class Clock:
+    """A hand-moved clock: tests set `now` instead of waiting."""
+
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the session; each test that uses it gets its own database."""
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+def make_database(kind: str, request: pytest.FixtureRequest, tmp_path, **options: float) -> Database:
+    if kind == "sqlite":
+        from bridge.store.sqlite import SqliteDatabase
+
+        return SqliteDatabase(tmp_path / "outbox.sqlite3", **options)
+    from bridge.store.postgres import PostgresDatabase
+
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return PostgresDatabase(server.create_database(), timeout=options.get("busy_timeout", 5.0))
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest) -> str:
+    """The store kind a test runs on (every test using it runs once per store)."""
+    return str(request.param)
