@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -81,6 +82,15 @@ def of_kind(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
 def named(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
     found = [doc for doc in of_kind(docs, kind) if doc["metadata"]["name"] == name]
     assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
+    return found[0]
+
+
+def config_map(docs: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    """The ConfigMap `name`, also when a configMapGenerator appended its hash (`name-5f8d7c`)."""
+    found = [
+        d for d in of_kind(docs, "ConfigMap") if re.fullmatch(rf"{re.escape(name)}(-[a-z0-9]+)?", d["metadata"]["name"])
+    ]
+    assert len(found) == 1, f"expected one ConfigMap {name}, found {len(found)}"
     return found[0]
 
 

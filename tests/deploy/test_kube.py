@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,12 +24,15 @@ import pytest
 import yaml
 
 from allim import __version__, kube
+from bridge.__main__ import parse_args as parse_bridge_args
 from bridge.config import load_config as load_bridge_config
+from exporter.__main__ import parse_args as parse_exporter_args
 from exporter.config import load_config as load_exporter_config
 from tests.deploy.kustomize import (
     BASE,
     OPERATOR_MODELS,
     RENDERINGS,
+    config_map,
     containers,
     env_values,
     kubectl,
@@ -370,9 +374,9 @@ def test_every_webhook_names_a_receiver_of_the_bridge_config(tmp_path: Path) -> 
     """The bridge, configured as the Deployment configures it, knows every receiver Alertmanager posts to."""
     docs = rendered("base")
     bridge = only_container(named(docs, "Deployment", "allim-bridge"))
-    config_map = next(d for d in of_kind(docs, "ConfigMap") if d["metadata"]["name"].startswith("allim-bridge-config"))
+    bridge_config = config_map(docs, "allim-bridge-config")
     config_file = tmp_path / "bridge.yml"
-    config_file.write_text(config_map["data"]["bridge.yml"])
+    config_file.write_text(bridge_config["data"]["bridge.yml"])
     (tmp_path / "token").write_text("t0ken")
     (tmp_path / "discord").write_text("https://discord.example/api/webhooks/1/x")
     env = {**env_values(bridge), "BRIDGE_AUTH_TOKEN_FILE": str(tmp_path / "token"), "BRIDGE_DATA_DIR": str(tmp_path)}
@@ -390,30 +394,45 @@ def test_every_webhook_names_a_receiver_of_the_bridge_config(tmp_path: Path) -> 
 
 def test_bridge_config_map_is_bridge_yml() -> None:
     docs = rendered("base")
-    config_map = next(d for d in of_kind(docs, "ConfigMap") if d["metadata"]["name"].startswith("allim-bridge-config"))
-    assert yaml.safe_load(config_map["data"]["bridge.yml"]) == yaml.safe_load(BRIDGE_CONFIG.read_text())
+    bridge_config = config_map(docs, "allim-bridge-config")
+    assert yaml.safe_load(bridge_config["data"]["bridge.yml"]) == yaml.safe_load(BRIDGE_CONFIG.read_text())
     bridge = named(docs, "Deployment", "allim-bridge")
     config_flag = next(a for a in only_container(bridge)["args"] if a.startswith("--config.file="))
     mounts = dict(mounted_volumes(bridge, only_container(bridge)))
-    assert mounts[str(Path(config_flag.split("=", 1)[1]).parent)]["configMap"]["name"] == config_map["metadata"]["name"]
+    assert (
+        mounts[str(Path(config_flag.split("=", 1)[1]).parent)]["configMap"]["name"] == bridge_config["metadata"]["name"]
+    )
 
 
 def test_exporter_config_leaves_host_metrics_to_node_exporter() -> None:
     docs = rendered("base")
-    config_map = next(
-        d for d in of_kind(docs, "ConfigMap") if d["metadata"]["name"].startswith("allim-exporter-config")
-    )
+    exporter_config = config_map(docs, "allim-exporter-config")
     path = BASE / "exporter-config.yml"
-    assert yaml.safe_load(config_map["data"]["exporter.yml"]) == yaml.safe_load(path.read_text())
-    config = load_exporter_config(str(path), {})
-    assert config.enabled == []
+    assert yaml.safe_load(exporter_config["data"]["exporter.yml"]) == yaml.safe_load(path.read_text())
+    # With the container's environment (GOOGLE_APPLICATION_CREDENTIALS names a file that need not exist).
+    env = env_values(only_container(named(docs, "Deployment", "allim-exporter")))
+    assert load_exporter_config(str(path), env).enabled == []
+
+
+@pytest.mark.parametrize("name", RENDERINGS)
+def test_container_args_are_what_the_services_accept(name: str) -> None:
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    parsers = {"allim-exporter": parse_exporter_args, "allim-bridge": parse_bridge_args}
+    for deployment in deployments(name):
+        container = only_container(deployment)
+        program, *flags = container["args"]
+        assert program in scripts and program == deployment["metadata"]["name"]
+        args = parsers[program](flags)  # argparse exits on a flag the service does not know
+        assert int(args.listen_address.rsplit(":", 1)[1]) == container["ports"][0]["containerPort"]
+        mounts = dict(mounted_volumes(deployment, container))
+        assert "configMap" in mounts[str(Path(args.config_file).parent)]
 
 
 def test_dashboard_config_map_is_the_dashboard_file() -> None:
-    config_map = named(rendered("base"), "ConfigMap", "allim-grafana-dashboard")
-    assert labels(config_map)["grafana_dashboard"] == "1"
-    assert config_map["data"] == {"allim.json": DASHBOARD.read_text()}
-    assert json.loads(config_map["data"]["allim.json"]) == json.loads(DASHBOARD.read_text())
+    dashboard = config_map(rendered("base"), "allim-grafana-dashboard")
+    assert labels(dashboard)["grafana_dashboard"] == "1"
+    assert dashboard["data"] == {"allim.json": DASHBOARD.read_text()}
+    assert json.loads(dashboard["data"]["allim.json"]) == json.loads(DASHBOARD.read_text())
 
 
 def test_generator_refuses_what_it_cannot_carry() -> None:
