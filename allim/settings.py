@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -51,6 +52,18 @@ def read_yaml_file(path: str | None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError([f"{path}: the top level must be a mapping, got {type(data).__name__}"])
     return data
+
+
+def is_http_url(text: str) -> bool:
+    """An absolute http:// or https:// URL with a host name and no whitespace: the one check for URLs in config."""
+    if not text or any(c.isspace() for c in text):
+        return False
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(host)
 
 
 def parse_duration(value: object) -> float:
@@ -152,25 +165,64 @@ class Settings:
 
     def secret(self, key: str, *, env: str | None = None, required: bool = False) -> Secret | None:
         """A credential from `env`, `<env>_FILE`, `key` or `<key>_file` (a path whose content is the secret)."""
+        return self._secret(key, env, required)[0]
+
+    def _secret(self, key: str, env: str | None, required: bool) -> tuple[Secret | None, str]:
+        """The secret and where it came from (for a message that must name the place but never the value)."""
         self._read.update({key, f"{key}_file"})
         if env and self.env.get(env, ""):
-            return Secret(self.env[env].strip())
+            return Secret(self.env[env].strip()), f"environment variable {env}"
         file_sources = [(self.env.get(f"{env}_FILE", ""), f"environment variable {env}_FILE")] if env else []
         file_sources.append((self.data.get(f"{key}_file") or "", self.key_path(f"{key}_file")))
         for file_path, where in file_sources:
             if file_path:
                 try:
-                    return Secret(Path(str(file_path)).read_text(encoding="utf-8").strip())
+                    return Secret(Path(str(file_path)).read_text(encoding="utf-8").strip()), where
                 except OSError as exc:
                     self._where_problem(where, f"cannot read {file_path}: {exc.strerror}")
-                    return None
+                    return None, where
         value = self.data.get(key)
         if value not in (None, ""):
-            return Secret(str(value).strip())
+            return Secret(str(value).strip()), self.key_path(key)
         if required:
             hint = f" (or environment variable {env})" if env else ""
             self.problem(key, f"required, or {key}_file{hint}")
-        return None
+        return None, self.key_path(key)
+
+    def url(
+        self,
+        key: str,
+        default: str | None = None,
+        *,
+        env: str | None = None,
+        required: bool = False,
+        base: bool = False,
+    ) -> str | None:
+        """An http(s) URL (checked by `is_http_url`); empty counts as unset. `base`: an API base URL, returned
+        without a trailing slash so paths can be appended. A bad value is a problem and gives the default."""
+        value, where = self._raw(key, env)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                hint = f" (or environment variable {env})" if env else ""
+                self._where_problem(self.key_path(key), f"required{hint}")
+            return default
+        text = value.strip() if isinstance(value, str) else value
+        if not isinstance(text, str) or not is_http_url(text):
+            example = f" such as {default}" if default else ""
+            self._where_problem(where, f"must be an http(s) URL{example}, got {text!r}")
+            return default
+        return text.rstrip("/") if base else text
+
+    def secret_url(self, key: str, *, env: str | None = None, required: bool = False) -> Secret | None:
+        """An http(s) URL that holds a credential (a Discord webhook URL): read like `secret`, checked like
+        `url`, and never shown in a message."""
+        secret, where = self._secret(key, env, required)
+        if secret is None:
+            return None
+        if not is_http_url(secret.reveal()):
+            self._where_problem(where, "must be an http(s) URL (the value is not shown: it holds a token)")
+            return None
+        return secret
 
     def number(
         self,

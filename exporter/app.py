@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
-import platform
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
-from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector, generate_latest
+from prometheus_client import CollectorRegistry, Counter, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -18,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from allim import __version__
+from allim.metrics import new_registry
 from exporter.config import ExporterConfig
 from exporter.scheduler import start_pollers
 from exporter.snapshot import HealthCollector, Snapshot
@@ -41,11 +41,7 @@ class ExporterState:
 
 def build_registry(snapshot: Snapshot) -> tuple[CollectorRegistry, Counter]:
     """The exporter's own metrics: source health, build info, process figures, webhook requests."""
-    registry = CollectorRegistry(auto_describe=True)
-    registry.register(HealthCollector(snapshot))
-    ProcessCollector(registry=registry)
-    build = Gauge("allim_build_info", "allim version; always 1", ["version", "python_version"], registry=registry)
-    build.labels(__version__, platform.python_version()).set(1)
+    registry = new_registry(HealthCollector(snapshot))
     webhooks = Counter(
         "allim_webhook_requests", "Webhook requests by source and HTTP status", ["source", "code"], registry=registry
     )

@@ -67,7 +67,12 @@ def load_ga4_config(settings: Settings) -> Ga4Config:
     property_id = settings.string("property_id", env="GA4_PROPERTY_ID") or ""
     credentials_file = settings.string("credentials_file", env="GOOGLE_APPLICATION_CREDENTIALS") or ""
     common = read_common(settings, enabled=bool(property_id and credentials_file), interval=60)
-    api_base = (settings.string("api_base", DEFAULT_API_BASE, env="GA4_API_BASE") or DEFAULT_API_BASE).rstrip("/")
+    configured = common["enabled"] or bool(property_id)
+    # GA4_API_BASE is checked only once GA4 is configured, like the rest of the section.
+    if configured:
+        api_base = settings.url("api_base", DEFAULT_API_BASE, env="GA4_API_BASE", base=True) or DEFAULT_API_BASE
+    else:
+        api_base = settings.string("api_base", DEFAULT_API_BASE, env="GA4_API_BASE") or DEFAULT_API_BASE
     top_events = settings.integer("top_events", 10, env="GA4_TOP_EVENTS", minimum=1, maximum=50)
     pattern_text = settings.string("error_page_pattern", DEFAULT_ERROR_PAGE_PATTERN, env="GA4_ERROR_PAGE_PATTERN")
     try:
@@ -79,7 +84,7 @@ def load_ga4_config(settings: Settings) -> Ga4Config:
     delay = settings.duration("rate_limit_delay", 0, minimum=0) or None
 
     client_email, key = "", Secret("")
-    if common["enabled"] or property_id:
+    if configured:
         if not property_id:
             settings.problem("property_id", "required (or environment variable GA4_PROPERTY_ID)")
         elif not property_id.isdigit():
@@ -96,8 +101,6 @@ def load_ga4_config(settings: Settings) -> Ga4Config:
                 client_email, key = read_key_file(credentials_file)
             except KeyFileError as exc:
                 settings.problem("credentials_file", str(exc))
-        if not api_base.startswith(("https://", "http://")):
-            settings.problem("api_base", f"must be an http(s) URL, got {api_base!r}")
     return Ga4Config(
         **common,
         property_id=property_id,

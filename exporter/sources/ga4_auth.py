@@ -19,6 +19,7 @@ from google.auth.credentials import TokenState
 from google.oauth2 import service_account
 
 from allim.secret import Secret
+from allim.settings import is_http_url
 from exporter.sources.upstream import SourceError
 
 SCOPE = "https://www.googleapis.com/auth/analytics.readonly"
@@ -53,7 +54,7 @@ def read_key_file(path: str) -> tuple[str, Secret]:
     missing = [name for name in REQUIRED_FIELDS if not isinstance(info.get(name), str) or not info[name]]
     if missing:
         raise KeyFileError(f"{path} is missing {', '.join(missing)}")
-    if not info["token_uri"].startswith(("https://", "http://")):
+    if not is_http_url(info["token_uri"]):
         raise KeyFileError(f"{path}: token_uri must be an http(s) URL")
     try:
         build_credentials(info)

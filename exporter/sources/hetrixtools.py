@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,13 +59,11 @@ def load_hetrixtools_config(settings: Settings) -> HetrixToolsConfig:
     common = read_common(settings, enabled=api_key is not None, interval=60)
     if common["enabled"] and api_key is None:
         settings.problem("api_key", "required when the source is enabled, or api_key_file (or HETRIXTOOLS_API_KEY)")
-    api_base = settings.string("api_base", DEFAULT_API_BASE, env="HETRIXTOOLS_API_BASE") or DEFAULT_API_BASE
-    if not re.match(r"^https?://[^/]", api_base):
-        settings.problem("api_base", f"must be an http(s) URL, got {api_base!r}")
+    api_base = settings.url("api_base", DEFAULT_API_BASE, env="HETRIXTOOLS_API_BASE", base=True) or DEFAULT_API_BASE
     return HetrixToolsConfig(
         **common,
         api_key=api_key,
-        api_base=api_base.rstrip("/"),
+        api_base=api_base,
         webhook_token=settings.secret("webhook_token", env="HETRIXTOOLS_WEBHOOK_TOKEN"),
         per_page=settings.integer("per_page", MAX_PER_PAGE, minimum=1, maximum=MAX_PER_PAGE),
         max_pages=settings.integer("max_pages", 50, minimum=1),

@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from allim.requests import Rejected, parse_json_object, read_body, require_json
+from allim.requests import Rejected, read_json_object, request_token
 from exporter.sources.hetrixtools import HetrixToolsSource, as_float
-from exporter.webhooks import request_token, webhook_endpoint
+from exporter.webhooks import webhook_endpoint
 
 if TYPE_CHECKING:
     from exporter.app import ExporterState
@@ -122,10 +122,9 @@ def hetrixtools_routes(state: ExporterState) -> list[BaseRoute]:
 
     async def receive(request: Request) -> Response:
         token = enabled.config.webhook_token
-        if token is None or not token.matches(request_token(request)):
+        if token is None or not token.matches(request_token(request, query="token")):
             raise Rejected(401, "missing or wrong token")
-        require_json(request)
-        event = event_from_webhook(parse_json_object(await read_body(request)))
+        event = event_from_webhook(await read_json_object(request))
         timestamp = event.timestamp if event.timestamp is not None else enabled.clock()
         if not enabled.apply_webhook(event.monitor_id, event.up, timestamp, event.labels):
             return PlainTextResponse("ignored: older than the last webhook for this monitor, or too many monitors\n")

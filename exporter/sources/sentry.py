@@ -105,10 +105,7 @@ def load_sentry_config(settings: Settings) -> SentryConfig:
             settings.problem("token", "required when sentry is enabled, or token_file (or SENTRY_TOKEN)")
         if not org:
             settings.problem("org", "required when sentry is enabled (or environment variable SENTRY_ORG)")
-    api_base = (settings.string("api_base", DEFAULT_API_BASE, env="SENTRY_API_BASE") or DEFAULT_API_BASE).rstrip("/")
-    if urlsplit(api_base).scheme not in ("http", "https") or not urlsplit(api_base).hostname:
-        settings.problem("api_base", f"must be an http(s) URL such as {DEFAULT_API_BASE}, got {api_base!r}")
-        api_base = DEFAULT_API_BASE
+    api_base = settings.url("api_base", DEFAULT_API_BASE, env="SENTRY_API_BASE", base=True) or DEFAULT_API_BASE
     dataset = settings.string("dataset", "auto", choices=DATASETS) or "auto"
     if dataset == "auto":
         dataset = "spans" if is_saas(api_base) else "transactions"
