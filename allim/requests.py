@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 
-from allim.rejected import Rejected
+from allim.rejected import Rejected, parse_json, parse_json_object
 
 MAX_BODY_BYTES = 1024 * 1024  # 1 MiB: a 300-alert Alertmanager group is about 300 KiB
 
@@ -100,22 +99,6 @@ def require_json(request: Request, *, allow_missing: bool = False) -> None:
         return
     if media != "application/json" and not media.endswith("+json"):
         raise Rejected(415, f"content type must be application/json, got {media or 'none'!r}")
-
-
-def parse_json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise Rejected(400, f"body is not valid JSON: {exc.msg}") from None
-    except UnicodeDecodeError:
-        raise Rejected(400, "body is not valid JSON: not UTF-8") from None
-
-
-def parse_json_object(body: bytes) -> dict[str, Any]:
-    data = parse_json(body)
-    if not isinstance(data, dict):
-        raise Rejected(400, f"body must be a JSON object, got {type(data).__name__}")
-    return data
 
 
 async def read_json(request: Request, *, allow_missing_type: bool = False, limit: int = MAX_BODY_BYTES) -> Any:
