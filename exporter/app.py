@@ -22,6 +22,7 @@ from exporter.config import ExporterConfig
 from exporter.scheduler import start_pollers
 from exporter.snapshot import HealthCollector, Snapshot
 from exporter.sources import SOURCES, Source, build_sources
+from exporter.webhooks import webhook_route
 
 # The classic text format: what every Prometheus version reads.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -138,8 +139,10 @@ def create_app(
         Route("/readyz", readyz),
     ]
     for kind in SOURCES.values():
-        if kind.routes is not None:
-            routes += kind.routes(state)
+        if kind.webhook is not None:
+            source = state.sources.get(kind.name)
+            webhook = kind.webhook(source) if source is not None else None
+            routes.append(webhook_route(kind, webhook, snapshot.publish, webhook_requests))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.exporter = state
     return app

@@ -18,7 +18,9 @@ from allim.settings import ConfigError
 from exporter.config import config_from_mapping
 from exporter.scheduler import poll_once
 from exporter.snapshot import Snapshot
-from exporter.sources.ga4 import Ga4Config, Ga4Source, families_from_reports, next_hour, quota_remaining
+from exporter.sources.ga4 import Ga4Config, Ga4Source
+from exporter.sources.ga4.api import next_hour
+from exporter.sources.ga4.metrics import families_from_reports, quota_remaining
 from exporter.sources.upstream import SourceError
 from tests.fakes.ga4 import FakeGa4, make_key_file
 from tests.support import REPO, ThreadedServer

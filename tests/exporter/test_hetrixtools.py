@@ -21,13 +21,8 @@ from exporter.app import create_app
 from exporter.config import config_from_mapping
 from exporter.scheduler import poll_once
 from exporter.snapshot import Snapshot
-from exporter.sources.hetrixtools import (
-    HetrixToolsConfig,
-    HetrixToolsSource,
-    families_from_monitors,
-    load_hetrixtools_config,
-    monitors_from_page,
-)
+from exporter.sources.hetrixtools import HetrixToolsConfig, HetrixToolsSource, load_hetrixtools_config
+from exporter.sources.hetrixtools.metrics import families_from_monitors, monitors_from_page
 from exporter.sources.upstream import SourceError
 from tests.fakes.hetrixtools import API_KEY, FakeHetrixTools, build_monitors, webhook_payload
 from tests.support import Process, free_port, python_module, wait_until

@@ -21,9 +21,10 @@ from exporter.app import create_app
 from exporter.config import ExporterConfig, config_from_mapping
 from exporter.scheduler import poll_once
 from exporter.snapshot import Snapshot, render
-from exporter.sources.sentry import SentryConfig, SentrySource, period_text
-from exporter.sources.sentry_api import next_cursor
-from exporter.sources.sentry_metrics import (
+from exporter.sources.sentry import SentryConfig, SentrySource
+from exporter.sources.sentry.api import next_cursor
+from exporter.sources.sentry.config import period_text
+from exporter.sources.sentry.metrics import (
     SentryReading,
     errors_from_stats,
     families_from_reading,
