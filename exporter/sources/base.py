@@ -37,8 +37,15 @@ class SourceConfig:
 class Source(Protocol):
     """Collects one upstream's metrics; called on its own interval, never on a scrape."""
 
-    name: str
-    config: SourceConfig
+    @property
+    def name(self) -> str:
+        """The config section and the `source` label value ("sentry")."""
+        ...
+
+    @property
+    def config(self) -> SourceConfig:
+        """The source's own config (a SourceConfig subclass): read-only here, so each source may narrow it."""
+        ...
 
     async def collect(self) -> list[Metric]:
         """Fresh metric families built from one round of upstream calls; raises on failure."""

@@ -66,7 +66,10 @@ def read_key_file(path: str) -> tuple[str, Secret]:
 
 def build_credentials(info: dict[str, Any]) -> service_account.Credentials:
     """Credentials that exchange a signed JWT at the key's own token_uri for an access token."""
-    return service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])
+    credentials: service_account.Credentials = service_account.Credentials.from_service_account_info(
+        info, scopes=[SCOPE]
+    )
+    return credentials
 
 
 class HttpxTransport(google.auth.transport.Request):

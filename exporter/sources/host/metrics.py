@@ -60,7 +60,7 @@ def busy_ratio(before: Any, after: Any) -> float:
     if total <= 0:
         return 0.0
     idle = (after.idle - before.idle) + (getattr(after, "iowait", 0.0) - getattr(before, "iowait", 0.0))
-    return min(1.0, max(0.0, 1.0 - idle / total))
+    return float(min(1.0, max(0.0, 1.0 - idle / total)))
 
 
 def families_from_reading(reading: HostReading) -> list[Metric]:

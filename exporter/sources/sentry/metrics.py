@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
@@ -42,7 +42,7 @@ def level_of(value: object) -> str:
     return value if isinstance(value, str) and value in LEVELS else "unknown"
 
 
-def allowed(slug: object, allow: Collection[str]) -> bool:
+def allowed(slug: object, allow: Collection[str]) -> TypeGuard[str]:
     """A usable label value that the project allow-list (empty: every project) admits."""
     return isinstance(slug, str) and bool(SLUG.match(slug)) and (not allow or slug in allow)
 
