@@ -8,8 +8,14 @@ from exporter.sources import ga4, hetrixtools, host, sentry
 from exporter.sources.base import Source, SourceConfig, SourceKind
 from exporter.sources.upstream import SourceError
 
-# In this order: the order of build_sources, of the config sections and of /metrics.
-SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in (host.KIND, sentry.KIND, hetrixtools.KIND, ga4.KIND)}
+# One line per source, in the order of build_sources, of the config sections and of /metrics.
+KINDS = (
+    host.KIND,
+    sentry.KIND,
+    hetrixtools.KIND,
+    ga4.KIND,
+)
+SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in KINDS}
 
 
 def build_sources(configs: dict[str, SourceConfig], client: httpx.AsyncClient) -> list[Source]:
