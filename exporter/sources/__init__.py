@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from exporter.sources import example, ga4, hetrixtools, host, sentry
+from exporter.sources import ga4, hetrixtools, host, sentry
 from exporter.sources.base import Source, SourceConfig, SourceKind
 from exporter.sources.upstream import SourceError
 
@@ -14,7 +14,6 @@ KINDS = (
     sentry.KIND,
     hetrixtools.KIND,
     ga4.KIND,
-    example.KIND,
 )
 SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in KINDS}
 
