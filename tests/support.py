@@ -4,7 +4,10 @@ and the recorded upstream payloads under tests/fixtures/."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
+
+from prometheus_client.metrics_core import Metric
 
 from testkit.processes import REPO, Process, free_port, http_ok, python_module, running
 from testkit.servers import ThreadedServer
@@ -26,6 +29,14 @@ class Clock:
         self.now += seconds
 
 
+SampleKey = tuple[str, tuple[tuple[str, str], ...]]
+
+
+def samples(families: Iterable[Metric]) -> dict[SampleKey, float]:
+    """{(sample name, sorted labels): value} for every sample of the families: one dict to assert against."""
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples}
+
+
 def recorded(system: str, name: str) -> Any:
     """A recorded payload, `tests/fixtures/<system>/<name>`, decoded (a fresh copy each call: tests may edit it)."""
     return json.loads((FIXTURES / system / name).read_text(encoding="utf-8"))
@@ -43,5 +54,6 @@ __all__ = [
     "python_module",
     "recorded",
     "running",
+    "samples",
     "wait_until",
 ]

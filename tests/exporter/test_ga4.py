@@ -23,7 +23,7 @@ from exporter.sources.ga4.api import next_hour
 from exporter.sources.ga4.metrics import families_from_reports, quota_remaining
 from exporter.sources.upstream import SourceError
 from tests.fakes.ga4 import FakeGa4, make_key_file
-from tests.support import REPO, ThreadedServer, recorded
+from tests.support import REPO, ThreadedServer, recorded, samples
 
 PROPERTY = "123456789"
 EMAIL = "allim-test@allim-test.iam.gserviceaccount.com"
@@ -44,10 +44,6 @@ ROWS: list[dict[str, Any]] = [
 
 def load(name: str) -> dict[str, Any]:
     return dict(recorded("ga4", name))
-
-
-def samples(families: list[Metric]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples}
 
 
 def value(families: list[Metric], name: str, **labels: str) -> float | None:

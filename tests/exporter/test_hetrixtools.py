@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
@@ -24,18 +23,13 @@ from exporter.sources.hetrixtools import HetrixToolsConfig, HetrixToolsSource, l
 from exporter.sources.hetrixtools.metrics import families_from_monitors, monitors_from_page
 from exporter.sources.upstream import SourceError
 from tests.fakes.hetrixtools import API_KEY, FakeHetrixTools, build_monitors, webhook_payload
-from tests.support import Process, eventually, free_port, python_module, recorded, wait_until
+from tests.support import Process, eventually, free_port, python_module, recorded, samples, wait_until
 
 TOKEN = "webhook-token-7f3a"
 
 
 def load_fixture(name: str) -> Any:
     return recorded("hetrixtools", name)
-
-
-def samples(families: list[Metric]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """{(name, sorted labels): value} for every sample of the families."""
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples}
 
 
 def exposition_samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

@@ -35,7 +35,7 @@ from exporter.sources.sentry.metrics import (
 )
 from exporter.sources.upstream import SourceError
 from tests.fakes.sentry import ORG, TOKEN, FakeSentry, make_issue
-from tests.support import Clock, Process, ThreadedServer, free_port, python_module, recorded, wait_until
+from tests.support import Clock, Process, ThreadedServer, free_port, python_module, recorded, samples, wait_until
 
 CLIENT_SECRET = "integration-client-secret"
 URL_TOKEN = "legacy-url-token"
@@ -43,10 +43,6 @@ URL_TOKEN = "legacy-url-token"
 
 def load_fixture(name: str) -> Any:
     return recorded("sentry", name)
-
-
-def samples(families: list[Metric]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples}
 
 
 def value(families: list[Metric], name: str, **labels: str) -> float | None:
