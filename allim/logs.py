@@ -7,6 +7,8 @@ import logging
 import sys
 import time
 
+from allim.redact import HTTP_LOGGERS, TOKEN_PATTERNS, Redactor, redact_logs
+
 LEVELS = ("debug", "info", "warn", "error")
 FORMATS = ("logfmt", "json")
 
@@ -64,7 +66,9 @@ def setup_logging(level: str = "info", fmt: str = "logfmt") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING if level == "warn" else getattr(logging, level.upper()))
-    # httpx logs every request URL at INFO, and URLs can carry tokens: keep it quiet.
+    # httpx logs every request URL at INFO, and URLs can carry tokens: keep it quiet, and mask tokens in
+    # whatever the HTTP stack does log.
+    redact_logs(Redactor(patterns=TOKEN_PATTERNS), HTTP_LOGGERS)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

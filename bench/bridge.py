@@ -23,8 +23,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.bridge.helpers import webhook  # noqa: E402
-from tests.support import Process, free_port, python_module  # noqa: E402
+from testkit.alertmanager import webhook  # noqa: E402
+from testkit.processes import Process, free_port, python_module  # noqa: E402
 
 
 class Discord(BaseHTTPRequestHandler):

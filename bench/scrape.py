@@ -28,7 +28,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support import Process, free_port, python_module, wait_until  # noqa: E402
+from testkit.processes import Process, free_port, python_module  # noqa: E402
+from testkit.waiting import wait_until  # noqa: E402
 
 FAKE_HETRIX_KEY = "bench-hetrix-key"
 

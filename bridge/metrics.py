@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client import Counter, Gauge, Histogram
 
-from allim import __version__
+from allim.metrics import new_registry
 
 DELIVERY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400)
 
 
 class BridgeMetrics:
     def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
-        ProcessCollector(registry=self.registry)
+        self.registry = new_registry()
         r = self.registry
-        build = Gauge("allim_build_info", "allim version; always 1", ["version", "python_version"], registry=r)
-        build.labels(__version__, platform.python_version()).set(1)
         self.notifications = Counter(
             "allim_bridge_notifications", "Notifications delivered, by channel", ["channel"], registry=r
         )

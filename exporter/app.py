@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
-import platform
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
-from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector, generate_latest
+from prometheus_client import CollectorRegistry, Counter, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -18,10 +17,12 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from allim import __version__
+from allim.metrics import new_registry
 from exporter.config import ExporterConfig
 from exporter.scheduler import start_pollers
 from exporter.snapshot import HealthCollector, Snapshot
 from exporter.sources import SOURCES, Source, build_sources
+from exporter.webhooks import webhook_route
 
 # The classic text format: what every Prometheus version reads.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -41,11 +42,7 @@ class ExporterState:
 
 def build_registry(snapshot: Snapshot) -> tuple[CollectorRegistry, Counter]:
     """The exporter's own metrics: source health, build info, process figures, webhook requests."""
-    registry = CollectorRegistry(auto_describe=True)
-    registry.register(HealthCollector(snapshot))
-    ProcessCollector(registry=registry)
-    build = Gauge("allim_build_info", "allim version; always 1", ["version", "python_version"], registry=registry)
-    build.labels(__version__, platform.python_version()).set(1)
+    registry = new_registry(HealthCollector(snapshot))
     webhooks = Counter(
         "allim_webhook_requests", "Webhook requests by source and HTTP status", ["source", "code"], registry=registry
     )
@@ -142,8 +139,10 @@ def create_app(
         Route("/readyz", readyz),
     ]
     for kind in SOURCES.values():
-        if kind.routes is not None:
-            routes += kind.routes(state)
+        if kind.webhook is not None:
+            source = state.sources.get(kind.name)
+            webhook = kind.webhook(source) if source is not None else None
+            routes.append(webhook_route(kind, webhook, snapshot.publish, webhook_requests))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.exporter = state
     return app

@@ -28,6 +28,8 @@ _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 # Samples generate_latest moves out of the family into a gauge of their own at its end (OpenMetrics-only samples).
 _MOVED_SUFFIXES = ("_created", "_gsum", "_gcount")
+# prometheus_client's own float formatting (unannotated there), for the values outside repr's safe range.
+_float_to_go_string: Callable[[float], str] = floatToGoString
 # Lines encoded per batch: big enough that the join/encode calls cost nothing, small enough to stay out of the peak.
 _BATCH = 2048
 
@@ -63,7 +65,7 @@ def _value_text(value: Any) -> str:
     number = float(value)
     if -1e6 < number < 1e6:
         return repr(number)
-    return floatToGoString(number)
+    return _float_to_go_string(number)
 
 
 class _Writer:
@@ -170,5 +172,5 @@ def text_exposition(families: Iterable[Metric]) -> bytes:
             exception.args = (exception.args or ("",)) + (family,)
             raise
         writer.flush()
-        writer.buffer.write(generate_latest(Families([family])))  # type: ignore[arg-type]
+        writer.buffer.write(generate_latest(Families([family])))
     return writer.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 import httpx
 
@@ -47,17 +48,26 @@ async def poll_once(source: Source, snapshot: Snapshot) -> str | None:
     return reason
 
 
-async def poll_forever(source: Source, snapshot: Snapshot) -> None:
-    """Poll at a fixed rate (start to start), never more often than the interval, until cancelled."""
+async def poll_forever(
+    source: Source,
+    snapshot: Snapshot,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+) -> None:
+    """Poll at a fixed rate (start to start), never more often than the interval, until cancelled.
+
+    `clock` and `sleep` are injected so a test can drive the schedule without waiting for real time.
+    """
     interval = source.config.interval
-    next_start = time.monotonic()
+    next_start = clock()
     while True:
         await poll_once(source, snapshot)
         next_start += interval
-        now = time.monotonic()
+        now = clock()
         if next_start < now:  # a poll overran its slot: skip the missed slots instead of bursting
             next_start = now + interval - ((now - next_start) % interval)
-        await asyncio.sleep(next_start - now)
+        await sleep(next_start - now)
 
 
 def start_pollers(sources: list[Source], snapshot: Snapshot) -> list[asyncio.Task[None]]:

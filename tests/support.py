@@ -1,141 +1,59 @@
-"""Helpers for tests that start real processes and servers on 127.0.0.1: free ports, readiness, cleanup."""
+"""What the tests share: testkit's process, server and waiting helpers (re-exported for the existing imports),
+and the recorded upstream payloads under tests/fixtures/."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+import json
+from collections.abc import Iterable
+from typing import Any
 
-import httpx
+from prometheus_client.metrics_core import Metric
 
-REPO = Path(__file__).resolve().parent.parent
+from testkit.processes import REPO, Process, free_port, http_ok, python_module, running
+from testkit.servers import ThreadedServer
+from testkit.waiting import eventually, wait_until
+
+FIXTURES = REPO / "tests" / "fixtures"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+class Clock:
+    """A clock a test sets by hand: pass it where code takes `clock=` (time.time or time.monotonic)."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
-def wait_until(
-    predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.05, what: str = ""
-) -> object:
-    """Poll `predicate` until it returns something truthy; fail with `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = predicate()
-        except Exception:
-            result = None
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
-        time.sleep(interval)
+SampleKey = tuple[str, tuple[tuple[str, str], ...]]
 
 
-def http_ok(url: str, **kwargs: object) -> bool:
-    try:
-        return httpx.get(url, timeout=2, **kwargs).status_code == 200  # type: ignore[arg-type]
-    except httpx.HTTPError:
-        return False
+def samples(families: Iterable[Metric]) -> dict[SampleKey, float]:
+    """{(sample name, sorted labels): value} for every sample of the families: one dict to assert against."""
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples}
 
 
-class Process:
-    """A child process whose output goes to a log file; `stop()` always reaps it."""
-
-    def __init__(self, args: Sequence[str], log_path: Path, env: dict[str, str] | None = None) -> None:
-        self.args = list(args)
-        self.log_path = log_path
-        self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.popen = subprocess.Popen(
-            self.args,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, **(env or {})},
-            cwd=REPO,
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def log(self) -> str:
-        if not self._log.closed:
-            self._log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def wait_http(self, url: str, timeout: float = 30.0) -> None:
-        """Wait until `url` answers 200; fail with the process log if it dies or never answers."""
-
-        def ready() -> bool:
-            if not self.alive():
-                raise AssertionError(f"{self.args[0]} exited with {self.popen.returncode}:\n{self.log()}")
-            return http_ok(url)
-
-        deadline = time.monotonic() + timeout
-        while not ready():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{url} not ready after {timeout}s:\n{self.log()}")
-            time.sleep(0.05)
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
-        if self.alive():
-            self.popen.send_signal(sig)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
-        self._log.close()
-        return self.popen.returncode
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash would."""
-        self.stop(signal.SIGKILL)
+def recorded(system: str, name: str) -> Any:
+    """A recorded payload, `tests/fixtures/<system>/<name>`, decoded (a fresh copy each call: tests may edit it)."""
+    return json.loads((FIXTURES / system / name).read_text(encoding="utf-8"))
 
 
-@contextlib.contextmanager
-def running(args: Sequence[str], log_path: Path, env: dict[str, str] | None = None) -> Iterator[Process]:
-    proc = Process(args, log_path, env)
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
-def python_module(module: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", module, *args]
-
-
-class ThreadedServer:
-    """Runs an ASGI app with uvicorn in a background thread on a free 127.0.0.1 port (for fakes)."""
-
-    def __init__(self, app: object) -> None:
-        import uvicorn
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False)  # type: ignore[arg-type]
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ThreadedServer:
-        self.thread.start()
-        wait_until(lambda: self.server.started, timeout=10, what="fake server start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+__all__ = [
+    "FIXTURES",
+    "Clock",
+    "REPO",
+    "Process",
+    "ThreadedServer",
+    "eventually",
+    "free_port",
+    "http_ok",
+    "python_module",
+    "recorded",
+    "running",
+    "samples",
+    "wait_until",
+]

@@ -1,24 +1,21 @@
-"""The sources the exporter knows: one module each, one entry in SOURCES."""
+"""The sources the exporter knows: one package each (see base.py for the layout), one entry in SOURCES."""
 
 from __future__ import annotations
 
 import httpx
 
+from exporter.sources import ga4, hetrixtools, host, sentry
 from exporter.sources.base import Source, SourceConfig, SourceKind
-from exporter.sources.ga4 import Ga4Source, load_ga4_config
-from exporter.sources.hetrixtools import HetrixToolsSource, load_hetrixtools_config
-from exporter.sources.hetrixtools_webhook import hetrixtools_routes
-from exporter.sources.host import HostSource, load_host_config
-from exporter.sources.sentry import SentrySource, load_sentry_config
-from exporter.sources.sentry_webhook import sentry_routes
 from exporter.sources.upstream import SourceError
 
-SOURCES: dict[str, SourceKind] = {
-    "host": SourceKind("host", load_host_config, HostSource),
-    "sentry": SourceKind("sentry", load_sentry_config, SentrySource, routes=sentry_routes),
-    "hetrixtools": SourceKind("hetrixtools", load_hetrixtools_config, HetrixToolsSource, routes=hetrixtools_routes),
-    "ga4": SourceKind("ga4", load_ga4_config, Ga4Source),
-}
+# One line per source, in the order of build_sources, of the config sections and of /metrics.
+KINDS = (
+    host.KIND,
+    sentry.KIND,
+    hetrixtools.KIND,
+    ga4.KIND,
+)
+SOURCES: dict[str, SourceKind] = {kind.name: kind for kind in KINDS}
 
 
 def build_sources(configs: dict[str, SourceConfig], client: httpx.AsyncClient) -> list[Source]:

@@ -25,7 +25,7 @@ import yaml
 
 from allim import __version__, kube
 from bridge.__main__ import parse_args as parse_bridge_args
-from bridge.config import load_config as load_bridge_config
+from bridge.load import load_config as load_bridge_config
 from exporter.__main__ import parse_args as parse_exporter_args
 from exporter.config import load_config as load_exporter_config
 from tests.deploy.kustomize import (

@@ -2,7 +2,7 @@
 
 exporter (Sentry, HetrixTools and GA4 fakes + host) → Prometheus (1 s scrape and evaluation, the shipped
 rules with `for:` shortened) → Alertmanager (the shipped routing, 1 s group_wait/interval) → bridge (the
-shipped bridge.yml) → Discord fake + aiosmtpd. Configs come from deploy/ through allim.stack, as `make run`
+shipped bridge.yml) → Discord fake + aiosmtpd. Configs come from deploy/ through allim.stack.configs, as `make run`
 builds them, so this test checks the files users run.
 """
 
@@ -24,13 +24,15 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from allim import stack
+from allim.stack import configs
+from allim.stack.checkout import find_checkout
+from allim.stack.supervise import alertmanager_args, find_alertmanager, find_prometheus, prometheus_args
 from tests.deploy.test_grafana import query_panels, substitute
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.ga4 import FakeGa4, make_key_file
 from tests.fakes.hetrixtools import FakeHetrixTools, build_monitors, webhook_payload
 from tests.fakes.sentry import ORG, TOKEN, FakeSentry, make_issue
-from tests.support import Process, ThreadedServer, free_port, python_module, wait_until
+from tests.support import REPO, Process, ThreadedServer, free_port, python_module, wait_until
 
 SCRAPE, EVALUATION, GROUP_WAIT = 1.0, 1.0, 1.0
 HETRIX_WEBHOOK_TOKEN = "e2e-hetrix-webhook-token"
@@ -89,7 +91,8 @@ def exporter_config(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    prometheus_bin, alertmanager_bin = stack.find_prometheus(), stack.find_alertmanager()
+    prometheus_bin, alertmanager_bin = find_prometheus(), find_alertmanager()
+    checkout = find_checkout(REPO)
     assert prometheus_bin and alertmanager_bin, "Debian's prometheus and prometheus-alertmanager are required"
     tmp = tmp_path_factory.mktemp("e2e")
     with ExitStack() as cleanup:
@@ -148,7 +151,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
         bridge = start(
             "bridge",
             python_module(
-                "bridge", "--web.listen-address", addresses["bridge"], "--config.file", str(stack.BRIDGE_YML)
+                "bridge", "--web.listen-address", addresses["bridge"], "--config.file", str(checkout.bridge_yml)
             ),
             {
                 "DISCORD_WEBHOOK_URL": discord.url(),
@@ -161,21 +164,23 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
                 "BRIDGE_DATA_DIR": str(tmp / "bridge-data"),
             },
         )
-        am_config = stack.write_yaml(
-            tmp / "alertmanager.yml", stack.alertmanager_config(addresses["bridge"], token_file, fast=True)
+        am_config = configs.write_yaml(
+            tmp / "alertmanager.yml",
+            configs.alertmanager_config(addresses["bridge"], token_file, source=checkout.alertmanager_yml, fast=True),
         )
         rules_dir = tmp / "rules"
         rules_dir.mkdir()
-        rules = stack.rules_with_short_for(stack.PROMETHEUS_YML.parent / "rules", rules_dir, "0s")
-        prom_config = stack.write_yaml(
-            tmp / "prometheus.yml", stack.prometheus_config(addresses, rule_files=rules, interval="1s")
+        rules = configs.rules_with_short_for(checkout.rules_dir, rules_dir, "0s")
+        prom_config = configs.write_yaml(
+            tmp / "prometheus.yml",
+            configs.prometheus_config(addresses, source=checkout.prometheus_yml, rule_files=rules, interval="1s"),
         )
         alertmanager = start(
             "alertmanager",
-            stack.alertmanager_args(alertmanager_bin, am_config, tmp / "am-data", addresses["alertmanager"]),
+            alertmanager_args(alertmanager_bin, am_config, tmp / "am-data", addresses["alertmanager"]),
         )
         prometheus = start(
-            "prometheus", stack.prometheus_args(prometheus_bin, prom_config, tmp / "prom-data", addresses["prometheus"])
+            "prometheus", prometheus_args(prometheus_bin, prom_config, tmp / "prom-data", addresses["prometheus"])
         )
         try:
             exporter.wait_http(pipe.url("exporter", "/readyz"))

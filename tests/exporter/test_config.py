@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from allim.settings import ConfigError, parse_duration
+from allim.settings import ConfigError
 from exporter.config import config_from_mapping, load_config
 
 
@@ -59,10 +59,3 @@ def test_config_unreadable_or_invalid_file_is_reported(tmp_path: Path) -> None:
     listed.write_text("- host\n")
     with pytest.raises(ConfigError, match="top level must be a mapping"):
         load_config(str(listed), {})
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"), [("15s", 15), ("1m30s", 90), ("500ms", 0.5), ("2h", 7200), (30, 30), ("45", 45)]
-)
-def test_settings_parse_duration(text: object, seconds: float) -> None:
-    assert parse_duration(text) == seconds

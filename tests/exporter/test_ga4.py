@@ -18,12 +18,13 @@ from allim.settings import ConfigError
 from exporter.config import config_from_mapping
 from exporter.scheduler import poll_once
 from exporter.snapshot import Snapshot
-from exporter.sources.ga4 import Ga4Config, Ga4Source, families_from_reports, next_hour, quota_remaining
+from exporter.sources.ga4 import Ga4Config, Ga4Source
+from exporter.sources.ga4.api import next_hour
+from exporter.sources.ga4.metrics import families_from_reports, quota_remaining
 from exporter.sources.upstream import SourceError
 from tests.fakes.ga4 import FakeGa4, make_key_file
-from tests.support import REPO, ThreadedServer
+from tests.support import REPO, ThreadedServer, recorded, samples
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ga4"
 PROPERTY = "123456789"
 EMAIL = "allim-test@allim-test.iam.gserviceaccount.com"
 KOREAN_OR_ENGLISH = "(?i)not found|페이지를 찾을 수 없"
@@ -42,11 +43,7 @@ ROWS: list[dict[str, Any]] = [
 
 
 def load(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-def samples(families: list[Metric]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples}
+    return dict(recorded("ga4", name))
 
 
 def value(families: list[Metric], name: str, **labels: str) -> float | None:

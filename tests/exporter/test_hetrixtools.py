@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
@@ -21,28 +19,17 @@ from exporter.app import create_app
 from exporter.config import config_from_mapping
 from exporter.scheduler import poll_once
 from exporter.snapshot import Snapshot
-from exporter.sources.hetrixtools import (
-    HetrixToolsConfig,
-    HetrixToolsSource,
-    families_from_monitors,
-    load_hetrixtools_config,
-    monitors_from_page,
-)
+from exporter.sources.hetrixtools import HetrixToolsConfig, HetrixToolsSource, load_hetrixtools_config
+from exporter.sources.hetrixtools.metrics import families_from_monitors, monitors_from_page
 from exporter.sources.upstream import SourceError
 from tests.fakes.hetrixtools import API_KEY, FakeHetrixTools, build_monitors, webhook_payload
-from tests.support import Process, free_port, python_module, wait_until
+from tests.support import Process, eventually, free_port, python_module, recorded, samples, wait_until
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "hetrixtools"
 TOKEN = "webhook-token-7f3a"
 
 
 def load_fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def samples(families: list[Metric]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """{(name, sorted labels): value} for every sample of the families."""
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples}
+    return recorded("hetrixtools", name)
 
 
 def exposition_samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -91,8 +78,8 @@ def big_fake() -> Iterator[FakeHetrixTools]:
 # -- pure mapping --------------------------------------------------------------------------------
 
 
-def test_hetrixtools_maps_documented_monitors() -> None:
-    data = load_fixture("uptime_monitors.json")
+def test_hetrixtools_maps_documented_monitors(recorded_payload: Callable[[str, str], Any]) -> None:
+    data = recorded_payload("hetrixtools", "uptime_monitors.json")
     monitors, next_page = monitors_from_page(data)
     got = samples(families_from_monitors(monitors))
     demo, api, shop = data["monitors"]
@@ -109,8 +96,10 @@ def test_hetrixtools_maps_documented_monitors() -> None:
     assert len([k for k in got if k[0] == "hetrixtools_monitor_response_time_seconds"]) == 6
 
 
-def test_hetrixtools_parses_string_uptime_array_locations_and_heartbeats() -> None:
-    data = load_fixture("uptime_monitors_quirks.json")
+def test_hetrixtools_parses_string_uptime_array_locations_and_heartbeats(
+    recorded_payload: Callable[[str, str], Any],
+) -> None:
+    data = recorded_payload("hetrixtools", "uptime_monitors_quirks.json")
     monitors, next_page = monitors_from_page(data)
     got = samples(families_from_monitors(monitors))
     blog, heartbeat, paused, odd, _ = data["monitors"]
@@ -398,7 +387,7 @@ async def test_hetrixtools_poll_started_before_a_webhook_does_not_undo_it(fake: 
             assert await up() == 1
             fake.hold.clear()
             poll = asyncio.create_task(poll_once(source, snapshot))
-            await asyncio.to_thread(wait_until, lambda: len(fake.calls()) == 2, 5, 0.01, "the poll's first call")
+            await eventually(lambda: len(fake.calls()) == 2, timeout=5, what="the poll's first call")
             response = await client.post(f"/webhooks/hetrixtools?token={TOKEN}", json=webhook_payload(monitor, False))
             assert response.status_code == 200
             assert await up() == 0

@@ -6,15 +6,8 @@ from prometheus_client import CollectorRegistry
 
 from allim.settings import Settings
 from exporter.exposition import Families
-from exporter.sources.host import (
-    Filesystem,
-    HostReading,
-    HostSource,
-    busy_ratio,
-    families_from_reading,
-    load_host_config,
-    select_partitions,
-)
+from exporter.sources.host import HostSource, load_host_config
+from exporter.sources.host.metrics import Filesystem, HostReading, busy_ratio, families_from_reading, select_partitions
 
 Part = namedtuple("Part", "device mountpoint fstype opts")
 Times = namedtuple("Times", "user nice system idle iowait")

@@ -5,11 +5,13 @@ import logging
 
 import httpx
 import pytest
+from prometheus_client.metrics_core import Metric
 
 from exporter.scheduler import poll_forever, poll_once
 from exporter.snapshot import Snapshot
 from exporter.sources.upstream import SourceError
 from tests.exporter.fakesources import HangingSource, RaisingSource, StaticSource, source_config
+from tests.support import Clock
 
 
 async def test_scheduler_hanging_source_times_out_and_others_stay() -> None:
@@ -64,14 +66,50 @@ async def test_scheduler_keeps_last_good_data_after_a_failure() -> None:
     assert snapshot.states["flaky"].up is False
 
 
-async def test_scheduler_polls_on_its_interval() -> None:
-    source = StaticSource("fast", config=source_config(interval=0.05, timeout=0.04))
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    task = asyncio.create_task(poll_forever(source, Snapshot([source])))
-    await asyncio.sleep(0.22)
+class Schedule:
+    """An injected clock and sleep: each sleep advances the clock at once; the `stop_after`-th one then parks
+    the poller until the test cancels it, so the test needs no real time and a loaded machine cannot skew it."""
+
+    def __init__(self, stop_after: int) -> None:
+        self.clock = Clock(100.0)
+        self.sleeps: list[float] = []
+        self.stop_after = stop_after
+        self.parked = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.clock.advance(seconds)
+        if len(self.sleeps) >= self.stop_after:
+            self.parked.set()
+            await asyncio.Event().wait()
+
+
+async def run_schedule(source: StaticSource, schedule: Schedule) -> None:
+    task = asyncio.create_task(poll_forever(source, Snapshot([source]), clock=schedule.clock, sleep=schedule.sleep))
+    await asyncio.wait_for(schedule.parked.wait(), 5)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    elapsed = loop.time() - started
+
+
+async def test_scheduler_polls_on_its_interval() -> None:
+    source = StaticSource("fast", config=source_config(interval=0.05, timeout=0.04))
+    schedule = Schedule(stop_after=5)
+    started = schedule.clock()
+    await run_schedule(source, schedule)
+    elapsed = schedule.clock() - started
+    assert schedule.sleeps == pytest.approx([0.05] * 5)
     # Never more often than the interval (a loaded machine may only make it poll less often).
     assert 2 <= source.calls <= elapsed / 0.05 + 1
+
+
+async def test_scheduler_skips_the_slots_a_slow_poll_overran() -> None:
+    class Slow(StaticSource):
+        async def collect(self) -> list[Metric]:
+            schedule.clock.advance(0.12)  # this poll takes 2.4 intervals
+            return await super().collect()
+
+    source = Slow("slow", config=source_config(interval=0.05, timeout=0.04))
+    schedule = Schedule(stop_after=2)
+    await run_schedule(source, schedule)
+    # Each poll ends 0.02 s into its third slot: the next starts at the slot after, not in a burst.
+    assert schedule.sleeps == pytest.approx([0.03, 0.03])

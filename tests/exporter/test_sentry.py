@@ -21,9 +21,10 @@ from exporter.app import create_app
 from exporter.config import ExporterConfig, config_from_mapping
 from exporter.scheduler import poll_once
 from exporter.snapshot import Snapshot, render
-from exporter.sources.sentry import SentryConfig, SentrySource, period_text
-from exporter.sources.sentry_api import next_cursor
-from exporter.sources.sentry_metrics import (
+from exporter.sources.sentry import SentryConfig, SentrySource
+from exporter.sources.sentry.api import next_cursor
+from exporter.sources.sentry.config import period_text
+from exporter.sources.sentry.metrics import (
     SentryReading,
     errors_from_stats,
     families_from_reading,
@@ -34,19 +35,14 @@ from exporter.sources.sentry_metrics import (
 )
 from exporter.sources.upstream import SourceError
 from tests.fakes.sentry import ORG, TOKEN, FakeSentry, make_issue
-from tests.support import Process, ThreadedServer, free_port, python_module, wait_until
+from tests.support import Clock, Process, ThreadedServer, free_port, python_module, recorded, samples, wait_until
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "sentry"
 CLIENT_SECRET = "integration-client-secret"
 URL_TOKEN = "legacy-url-token"
 
 
 def load_fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
-
-
-def samples(families: list[Metric]) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value for f in families for s in f.samples}
+    return recorded("sentry", name)
 
 
 def value(families: list[Metric], name: str, **labels: str) -> float | None:
@@ -278,17 +274,9 @@ async def test_sentry_follows_pagination_and_counts_the_page_cap(fake: FakeSentr
     assert value(capped, "sentry_page_cap_reached_total", listing="issues_unresolved") == 1
 
 
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 async def test_sentry_429_defers_the_next_call_until_reset(fake: FakeSentry, fake_url: str) -> None:
     seed(fake)
-    clock = FakeClock(2_000_000_000.0)
+    clock = Clock(2_000_000_000.0)
     fake.rate_limited_until = 2_000_000_120
     async with httpx.AsyncClient() as client:
         source = source_for(fake_url, client, clock=clock)

@@ -8,19 +8,12 @@ from prometheus_client.core import GaugeMetricFamily
 from exporter.snapshot import HealthCollector, Snapshot
 from exporter.sources.upstream import RateLimitGate
 from tests.exporter.fakesources import StaticSource, source_config
-
-
-class Clock:
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support import Clock
 
 
 async def test_snapshot_serves_published_families_with_cached_help() -> None:
     source = StaticSource("alpha", 7.0, source_config(interval=60))
-    snapshot = Snapshot([source], clock=Clock())
+    snapshot = Snapshot([source], clock=Clock(1000.0))
     await snapshot.publish("alpha", await source.collect())
     snapshot.record_success("alpha", 0.1)
     assert snapshot.source_body() == (
@@ -29,7 +22,7 @@ async def test_snapshot_serves_published_families_with_cached_help() -> None:
 
 
 async def test_snapshot_drops_data_older_than_max_age() -> None:
-    clock = Clock()
+    clock = Clock(1000.0)
     source = StaticSource("alpha", config=source_config(interval=10, max_age=30))
     snapshot = Snapshot([source], clock=clock)
     await snapshot.publish("alpha", await source.collect())
@@ -43,7 +36,7 @@ async def test_snapshot_drops_data_older_than_max_age() -> None:
 
 async def test_snapshot_late_publish_never_overwrites_a_newer_one() -> None:
     source = StaticSource("alpha")
-    snapshot = Snapshot([source], clock=Clock())
+    snapshot = Snapshot([source], clock=Clock(1000.0))
     old = [GaugeMetricFamily("alpha_value", "v", 1.0)]
     new = [GaugeMetricFamily("alpha_value", "v", 2.0)]
     slow = asyncio.create_task(snapshot.publish("alpha", old))
@@ -63,7 +56,7 @@ async def test_snapshot_gzip_body_follows_changes() -> None:
     import zlib
 
     source = StaticSource("alpha", 1.0)
-    snapshot = Snapshot([source], clock=Clock())
+    snapshot = Snapshot([source], clock=Clock(1000.0))
     await snapshot.publish("alpha", await source.collect())
     snapshot.record_success("alpha", 0.1)
     decoder = zlib.decompressobj(31)  # a single-member reader, as httpx and curl use

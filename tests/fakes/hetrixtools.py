@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.support import ThreadedServer
+from testkit.servers import ThreadedServer
 
 LOCATIONS = (
     "new_york",

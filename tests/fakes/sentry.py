@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.support import ThreadedServer
+from testkit.servers import ThreadedServer
 
 TOKEN = "fake-sentry-token"
 ORG = "acme"

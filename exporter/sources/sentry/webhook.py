@@ -1,11 +1,11 @@
-"""`POST /webhooks/sentry`: issue webhooks from a Sentry internal integration, or the legacy WebHooks plugin.
+"""Issue webhooks from a Sentry internal integration, or the legacy WebHooks plugin (served at /webhooks/sentry).
 
 - Integration platform: `Sentry-Hook-Signature` is the hex HMAC-SHA256 of the raw body with the client
   secret, checked before anything is parsed. A repeated `Request-ID` is answered 200 and ignored.
 - Legacy plugin: unsigned flat payloads, accepted only with the configured `?token=` in the URL.
 
-An `issue` webhook updates the source's counts and republishes its families at once, so the change shows
-on the next scrape; the answer goes out well within Sentry's 1 s limit.
+An `issue` webhook updates the source's counts, and the route republishes its families at once, so the change
+shows on the next scrape; the answer goes out well within Sentry's 1 s limit.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ import hmac
 from collections import OrderedDict
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from prometheus_client.metrics_core import Metric
 
-from allim.requests import Rejected, parse_json_object, read_body, require_json
-from exporter.sources.sentry import SentrySource
-from exporter.sources.sentry_metrics import SLUG
-from exporter.webhooks import webhook_endpoint
+from allim.rejected import Rejected, parse_json_object
+from allim.secret import Secret
+from exporter.sources.base import WebhookRequest, WebhookResult
+from exporter.sources.sentry.metrics import SLUG
+from exporter.sources.sentry.source import SentrySource
 
 ISSUE_ACTIONS = ("created", "resolved", "assigned", "ignored", "archived", "unresolved")
 LEGACY_ACTION = "triggered"  # legacy plugin posts come from alert rules, not issue state changes
@@ -47,8 +46,7 @@ class RecentIds:
         return False
 
 
-def signature_valid(body: bytes, signature: str, source: SentrySource) -> bool:
-    secret = source.config.client_secret
+def signature_valid(body: bytes, signature: str, secret: Secret | None) -> bool:
     if not secret:
         return False
     expected = hmac.new(secret.reveal().encode("utf-8"), body, hashlib.sha256).hexdigest()
@@ -79,36 +77,40 @@ def legacy_change(payload: dict[str, Any]) -> tuple[str, str, str | None]:
     return slug, LEGACY_ACTION, None
 
 
-def sentry_routes(state: Any) -> list[BaseRoute]:
-    """The webhook route, bound to the app's state (ExporterState) and its own duplicate memory."""
-    recent = RecentIds()
+class SentryWebhook:
+    """Checks a delivery (signature, or the legacy URL token), drops repeats, and records its issue action."""
 
-    async def receive(request: Request) -> Response:
-        source = state.sources.get("sentry")
-        if not isinstance(source, SentrySource):
-            raise Rejected(404, "the sentry source is not enabled")
-        require_json(request)
-        body = await read_body(request)
+    publish_wait: float | None = None  # publishing is quick, and Sentry shows the answer: wait for it
+
+    def __init__(self, source: SentrySource) -> None:
+        self.source = source
+        self.recent = RecentIds()
+
+    def authorize(self, request: WebhookRequest) -> None:
+        """Nothing to check before the body: the signature is computed over it."""
+
+    def receive(self, request: WebhookRequest, body: bytes) -> WebhookResult:
+        config = self.source.config
         signature = request.headers.get("sentry-hook-signature")
         if signature is not None:
-            if not signature_valid(body, signature, source):
+            if not signature_valid(body, signature, config.client_secret):
                 raise Rejected(401, "bad Sentry-Hook-Signature")
             payload = parse_json_object(body)
             request_id = request.headers.get("request-id", "")
-            if request_id and recent.seen(request_id):
-                return PlainTextResponse("duplicate Request-ID, ignored\n")
+            if request_id and self.recent.seen(request_id):
+                return WebhookResult(False, "duplicate Request-ID, ignored")
             resource = request.headers.get("sentry-hook-resource", "issue")
             if resource != "issue":
-                return PlainTextResponse(f"resource {resource[:40]!r} ignored\n")
+                return WebhookResult(False, f"resource {resource[:40]!r} ignored")
             project, action, level = issue_change(payload)
-        elif source.config.webhook_token and source.config.webhook_token.matches(request.query_params.get("token")):
+        elif config.webhook_token and config.webhook_token.matches(request.query.get("token")):
             project, action, level = legacy_change(parse_json_object(body))
         else:
             raise Rejected(401, "missing Sentry-Hook-Signature (or ?token= for the legacy plugin)")
-        if source.config.projects and project not in source.config.projects:
-            return PlainTextResponse("project not in the allow-list, ignored\n")
-        source.record_issue_action(project, action, level)
-        await state.snapshot.publish(source.name, source.build_families())
-        return PlainTextResponse("ok\n")
+        if config.projects and project not in config.projects:
+            return WebhookResult(False, "project not in the allow-list, ignored")
+        self.source.record_issue_action(project, action, level)
+        return WebhookResult(True)
 
-    return [Route("/webhooks/sentry", webhook_endpoint("sentry", state.webhook_requests, receive), methods=["POST"])]
+    def families(self) -> list[Metric]:
+        return self.source.build_families()

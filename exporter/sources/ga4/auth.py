@@ -19,6 +19,7 @@ from google.auth.credentials import TokenState
 from google.oauth2 import service_account
 
 from allim.secret import Secret
+from allim.settings import is_http_url
 from exporter.sources.upstream import SourceError
 
 SCOPE = "https://www.googleapis.com/auth/analytics.readonly"
@@ -53,7 +54,7 @@ def read_key_file(path: str) -> tuple[str, Secret]:
     missing = [name for name in REQUIRED_FIELDS if not isinstance(info.get(name), str) or not info[name]]
     if missing:
         raise KeyFileError(f"{path} is missing {', '.join(missing)}")
-    if not info["token_uri"].startswith(("https://", "http://")):
+    if not is_http_url(info["token_uri"]):
         raise KeyFileError(f"{path}: token_uri must be an http(s) URL")
     try:
         build_credentials(info)
@@ -65,7 +66,10 @@ def read_key_file(path: str) -> tuple[str, Secret]:
 
 def build_credentials(info: dict[str, Any]) -> service_account.Credentials:
     """Credentials that exchange a signed JWT at the key's own token_uri for an access token."""
-    return service_account.Credentials.from_service_account_info(info, scopes=[SCOPE])
+    credentials: service_account.Credentials = service_account.Credentials.from_service_account_info(
+        info, scopes=[SCOPE]
+    )
+    return credentials
 
 
 class HttpxTransport(google.auth.transport.Request):

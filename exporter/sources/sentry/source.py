@@ -3,7 +3,7 @@
 One poll makes a fixed number of calls whatever the number of projects (plus pagination): a stats_v2
 call grouped by project, the unresolved-issue and new-issue listings, and one Discover count. Project
 ids are mapped to slugs through the projects endpoint, cached for `PROJECTS_TTL`. Webhooks
-(`exporter/sources/sentry_webhook.py`) adjust the counts between polls; the next poll replaces them.
+(`webhook.py`) adjust the counts between polls through `record_issue_action`; the next poll replaces them.
 """
 
 from __future__ import annotations
@@ -11,16 +11,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import httpx
 from prometheus_client.metrics_core import Metric
 
 from allim.secret import Secret
-from allim.settings import Settings
-from exporter.sources.base import SourceConfig, read_common
-from exporter.sources.sentry_api import (
+from exporter.sources.sentry.api import (
     Pages,
     SentryApi,
     fetch_error_stats,
@@ -28,12 +24,14 @@ from exporter.sources.sentry_api import (
     fetch_projects,
     fetch_slow_transactions,
 )
-from exporter.sources.sentry_metrics import (
+from exporter.sources.sentry.config import SentryConfig, period_text
+from exporter.sources.sentry.metrics import (
     LEVELS,
     SentryReading,
     allowed,
     errors_from_stats,
     families_from_reading,
+    has_unknown_project,
     new_issues_from_issues,
     slow_from_events,
     slugs_from_projects,
@@ -43,89 +41,10 @@ from exporter.sources.upstream import RateLimitGate
 
 log = logging.getLogger("exporter.sources.sentry")
 
-DEFAULT_API_BASE = "https://sentry.io"
-DATASETS = ("auto", "spans", "transactions")
 PROJECTS_TTL = 600.0  # re-read the id -> slug map this often
 PROJECTS_RETRY = 60.0  # ... or sooner when stats name an unknown id, but not more often than this
 # Webhook actions that move the unresolved count, and by how much. Any other action is only counted.
 UNRESOLVED_DELTA = {"created": 1, "unresolved": 1, "resolved": -1, "ignored": -1, "archived": -1}
-
-
-@dataclass(frozen=True, kw_only=True)
-class SentryConfig(SourceConfig):
-    token: Secret | None
-    org: str | None
-    api_base: str
-    client_secret: Secret | None
-    webhook_token: Secret | None
-    window: float
-    unresolved_period: float
-    slow_threshold: float
-    dataset: str  # "spans" or "transactions", resolved from "auto" at load time
-    projects: tuple[str, ...]
-    max_pages: int
-
-    @property
-    def slow_query(self) -> str:
-        ms = round(self.slow_threshold * 1000)
-        if self.dataset == "spans":
-            return f"is_transaction:true span.duration:>{ms}"
-        return f"transaction.duration:>{ms}"
-
-
-def period_text(seconds: float) -> str:
-    """A Sentry period (`statsPeriod`, `firstSeen:-…`) in the largest whole unit: 3600 -> "1h"."""
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    raise ValueError("not a whole number of minutes")
-
-
-def is_saas(api_base: str) -> bool:
-    host = (urlsplit(api_base).hostname or "").lower()
-    return host == "sentry.io" or host.endswith(".sentry.io")
-
-
-def _window(settings: Settings, key: str, default: float) -> float:
-    seconds = settings.duration(key, default, minimum=60)
-    try:
-        period_text(seconds)
-    except ValueError:
-        settings.problem(key, f"must be a whole number of minutes, got {seconds:g}s")
-        return default
-    return seconds
-
-
-def load_sentry_config(settings: Settings) -> SentryConfig:
-    token = settings.secret("token", env="SENTRY_TOKEN")
-    org = settings.string("org", env="SENTRY_ORG") or None
-    common = read_common(settings, enabled=bool(token and org), interval=60)
-    if common["enabled"]:
-        if not token:
-            settings.problem("token", "required when sentry is enabled, or token_file (or SENTRY_TOKEN)")
-        if not org:
-            settings.problem("org", "required when sentry is enabled (or environment variable SENTRY_ORG)")
-    api_base = (settings.string("api_base", DEFAULT_API_BASE, env="SENTRY_API_BASE") or DEFAULT_API_BASE).rstrip("/")
-    if urlsplit(api_base).scheme not in ("http", "https") or not urlsplit(api_base).hostname:
-        settings.problem("api_base", f"must be an http(s) URL such as {DEFAULT_API_BASE}, got {api_base!r}")
-        api_base = DEFAULT_API_BASE
-    dataset = settings.string("dataset", "auto", choices=DATASETS) or "auto"
-    if dataset == "auto":
-        dataset = "spans" if is_saas(api_base) else "transactions"
-    return SentryConfig(
-        **common,
-        token=token,
-        org=org,
-        api_base=api_base,
-        client_secret=settings.secret("client_secret", env="SENTRY_CLIENT_SECRET"),
-        webhook_token=settings.secret("webhook_token", env="SENTRY_WEBHOOK_TOKEN"),
-        window=_window(settings, "window", 3600),
-        unresolved_period=_window(settings, "unresolved_period", 14 * 86400),
-        slow_threshold=settings.duration("slow_threshold", 2.0, minimum=0.001),
-        dataset=dataset,
-        projects=tuple(settings.string_list("projects", [])),
-        max_pages=settings.integer("max_pages", 50, minimum=1, maximum=1000),
-    )
 
 
 class SentrySource:
@@ -158,7 +77,7 @@ class SentrySource:
         ids = [pid for pid, slug in slugs.items() if slug in allow] if allow else []
         window = period_text(config.window)
         stats = await fetch_error_stats(self.api, window, "1h" if config.window >= 3600 else window, ids)
-        if self._has_unknown_project(stats, slugs):
+        if has_unknown_project(stats, slugs):
             slugs = await self._project_slugs(refresh=True)
         errors = errors_from_stats(stats, slugs, allow)
         unresolved = await fetch_issues(
@@ -213,13 +132,3 @@ class SentrySource:
         if missing:
             log.warning("sentry projects not found in the organisation", extra={"projects": ",".join(sorted(missing))})
         return self._slugs
-
-    @staticmethod
-    def _has_unknown_project(stats: object, slugs: dict[str, str]) -> bool:
-        groups = stats.get("groups") if isinstance(stats, dict) else None
-        if not isinstance(groups, list):
-            return False
-        return any(
-            isinstance(g, dict) and isinstance(g.get("by"), dict) and str(g["by"].get("project")) not in slugs
-            for g in groups
-        )

@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from exporter.sources.upstream import SourceError
+from exporter.sources.upstream import SourceError, number
 
 LEVELS = ("sample", "debug", "info", "warning", "error", "fatal", "unknown")
 # Sentry slugs: lowercase letters, digits, '-' and '_'. Anything else never becomes a label value.
@@ -42,19 +42,9 @@ def level_of(value: object) -> str:
     return value if isinstance(value, str) and value in LEVELS else "unknown"
 
 
-def allowed(slug: object, allow: Collection[str]) -> bool:
+def allowed(slug: object, allow: Collection[str]) -> TypeGuard[str]:
     """A usable label value that the project allow-list (empty: every project) admits."""
     return isinstance(slug, str) and bool(SLUG.match(slug)) and (not allow or slug in allow)
-
-
-def number(value: object, what: str) -> float:
-    """Sentry sends counts as numbers or as strings ("150"); anything else is a parse error."""
-    if isinstance(value, bool):
-        raise SourceError("parse", f"{what}: expected a count, got {value!r}")
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise SourceError("parse", f"{what}: expected a count, got {str(value)[:40]!r}") from None
 
 
 def slugs_from_projects(rows: Iterable[Any]) -> dict[str, str]:
@@ -83,6 +73,17 @@ def errors_from_stats(body: Any, slugs: dict[str, str], allow: Collection[str]) 
         if slug is not None and allowed(slug, allow):
             errors[slug] = errors.get(slug, 0.0) + number(total, "stats_v2")
     return errors
+
+
+def has_unknown_project(stats: object, slugs: dict[str, str]) -> bool:
+    """Whether a stats_v2 answer names a project id the id -> slug map does not know (a project created since)."""
+    groups = stats.get("groups") if isinstance(stats, dict) else None
+    if not isinstance(groups, list):
+        return False
+    return any(
+        isinstance(g, dict) and isinstance(g.get("by"), dict) and str(g["by"].get("project")) not in slugs
+        for g in groups
+    )
 
 
 def _issue_slug(issue: Any) -> object:

@@ -1,4 +1,4 @@
-"""Collects the host's own CPU, load, memory, filesystem and network figures through psutil.
+"""Pure mapping from one round of psutil readings to the host_* families, and the filters that pick what to read.
 
     # HELP host_cpu_usage_ratio Busy share of all CPUs over the last interval (cached, refreshed every 15s)
     # TYPE host_cpu_usage_ratio gauge
@@ -11,48 +11,12 @@ Names start with `host_`, not `node_`: machine metrics under node_exporter's nam
 
 from __future__ import annotations
 
-import asyncio
-import os
-import re
-import time
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import httpx
-import psutil
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from allim.settings import Settings
-from exporter.sources.base import SourceConfig, read_common
-
-# node_exporter's defaults, plus overlay and squashfs (container layers and snaps duplicate real disks).
-DEFAULT_FSTYPES_EXCLUDE = (
-    r"^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs"
-    r"|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs|tmpfs|ramfs|nfsd|fuse\.lxcfs)$"
-)
-DEFAULT_MOUNTPOINTS_EXCLUDE = (
-    r"^/(dev|proc|run|sys|var/lib/docker/.+|var/lib/containers/storage/.+|var/lib/kubelet/.+|snap/.+)($|/)"
-)
-DEFAULT_INTERFACES_EXCLUDE = r"^(lo|veth.+|docker\d+|br-.+)$"
-
-
-@dataclass(frozen=True, kw_only=True)
-class HostConfig(SourceConfig):
-    mountpoints_include: re.Pattern[str] | None
-    mountpoints_exclude: re.Pattern[str] | None
-    fstypes_exclude: re.Pattern[str] | None
-    interfaces_exclude: re.Pattern[str] | None
-
-
-def load_host_config(settings: Settings) -> HostConfig:
-    return HostConfig(
-        **read_common(settings, enabled=True, interval=15),
-        mountpoints_include=settings.pattern("mountpoints_include", None),
-        mountpoints_exclude=settings.pattern("mountpoints_exclude", DEFAULT_MOUNTPOINTS_EXCLUDE),
-        fstypes_exclude=settings.pattern("fstypes_exclude", DEFAULT_FSTYPES_EXCLUDE),
-        interfaces_exclude=settings.pattern("interfaces_exclude", DEFAULT_INTERFACES_EXCLUDE),
-    )
+from exporter.sources.host.config import HostConfig
 
 
 class Filesystem(NamedTuple):
@@ -96,47 +60,7 @@ def busy_ratio(before: Any, after: Any) -> float:
     if total <= 0:
         return 0.0
     idle = (after.idle - before.idle) + (getattr(after, "iowait", 0.0) - getattr(before, "iowait", 0.0))
-    return min(1.0, max(0.0, 1.0 - idle / total))
-
-
-class HostSource:
-    """Reads psutil in a worker thread; CPU usage is measured between consecutive polls, not since boot."""
-
-    name = "host"
-
-    def __init__(self, config: HostConfig, client: httpx.AsyncClient | None = None) -> None:
-        self.config = config
-        self._cpu_before: Any = None
-
-    async def collect(self) -> list[Metric]:
-        reading = await asyncio.to_thread(self.read)
-        return families_from_reading(reading)
-
-    def read(self) -> HostReading:
-        if self._cpu_before is None:
-            # First poll: no previous reading, so measure over a short window rather than report since-boot.
-            self._cpu_before = psutil.cpu_times()
-            time.sleep(0.25)
-        cpu_now = psutil.cpu_times()
-        ratio = busy_ratio(self._cpu_before, cpu_now)
-        self._cpu_before = cpu_now
-        memory = psutil.virtual_memory()
-        filesystems = []
-        for part in select_partitions(psutil.disk_partitions(all=True), self.config):
-            try:
-                usage = psutil.disk_usage(part.mountpoint)
-            except OSError:
-                continue  # vanished or unreadable mount: skip it rather than fail the whole source
-            filesystems.append(
-                Filesystem(part.mountpoint, part.device, part.fstype, usage.total, usage.free, usage.used)
-            )
-        exclude = self.config.interfaces_exclude
-        network = {
-            name: counters
-            for name, counters in psutil.net_io_counters(pernic=True).items()
-            if not (exclude and exclude.search(name))
-        }
-        return HostReading(ratio, os.getloadavg(), memory.total, memory.available, filesystems, network)
+    return float(min(1.0, max(0.0, 1.0 - idle / total)))
 
 
 def families_from_reading(reading: HostReading) -> list[Metric]:

@@ -1,9 +1,9 @@
 """Thin I/O against the Sentry REST API (`/api/0/`): auth, rate-limit headers, cursor pagination, fetches.
 
-Every call goes through `SentryApi.get`, which checks the rate-limit gate first, reads the
-`X-Sentry-Rate-Limit-*` headers of every answer and, on a 429, defers all further calls until
-`X-Sentry-Rate-Limit-Reset`. Nothing here retries: a failed call fails the poll, and the scheduler
-tries again on the next interval.
+Every call goes through the shared `Upstream` client (exporter/sources/upstream.py), which checks the rate-limit
+gate first and applies the one back-off policy to what `allowance_from_headers` reads: the
+`X-Sentry-Rate-Limit-Remaining` of every answer and, on a 429, `X-Sentry-Rate-Limit-Reset` (apis.md §1.6).
+Nothing here retries: a failed call fails the poll, and the scheduler tries again on the next interval.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ from typing import Any
 
 import httpx
 
+from allim.numbers import as_number
 from allim.secret import Secret
-from exporter.sources.upstream import RateLimitGate, SourceError, parse_json, raise_for_status
+from exporter.sources.upstream import Allowance, RateLimitGate, SourceError, Upstream, parse_json, raise_for_status
 
 log = logging.getLogger("exporter.sources.sentry")
 
-# Back-off when a 429 carries no usable reset header: doubles per consecutive 429, capped.
-FALLBACK_BACKOFF = 60.0
-MAX_BACKOFF = 3600.0
 PAGE_SIZE = 100  # the maximum the list endpoints accept
 
 _LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[A-Za-z_]+\s*=\s*\"[^\"]*\")*)")
@@ -38,6 +36,14 @@ def next_cursor(link_header: str | None) -> str | None:
     return None
 
 
+def allowance_from_headers(response: httpx.Response, now: float) -> Allowance:
+    """What is left (every answer), and when to come back: the window's reset (UTC epoch seconds), read only on a
+    429, since Sentry's windows are short and only a refusal is worth waiting for."""
+    remaining = as_number(response.headers.get("X-Sentry-Rate-Limit-Remaining"))
+    reset = as_number(response.headers.get("X-Sentry-Rate-Limit-Reset")) if response.status_code == 429 else None
+    return Allowance(remaining=remaining, reset_at=reset)
+
+
 @dataclass
 class Pages:
     """The rows of a paginated listing, and whether the page cap stopped it before the end."""
@@ -47,7 +53,7 @@ class Pages:
 
 
 class SentryApi:
-    """One organisation's API: base URL, bearer token, rate-limit gate and page cap."""
+    """One organisation's API: the shared upstream client (base URL, bearer token, gate) and the page cap."""
 
     def __init__(
         self,
@@ -60,46 +66,23 @@ class SentryApi:
         max_pages: int,
         timeout: float,
     ) -> None:
-        self.client = client
-        self.base_url = base_url.rstrip("/")
+        self.upstream = Upstream(
+            client, base_url=base_url, gate=gate, read_allowance=allowance_from_headers, token=token, timeout=timeout
+        )
         self.org = org
-        self.token = token
         self.gate = gate
         self.max_pages = max_pages
-        self.timeout = timeout
-        self._consecutive_429 = 0
 
     def org_path(self, endpoint: str) -> str:
         return f"/api/0/organizations/{self.org}/{endpoint}/"
 
     async def get(self, path: str, params: list[tuple[str, str]], what: str) -> httpx.Response:
         """One GET; a SourceError (never naming the token) for a deferred gate, a 429 or any non-2xx."""
-        self.gate.check()
-        response = await self.client.get(
-            self.base_url + path,
-            params=params,
-            headers={"Authorization": f"Bearer {self.token.reveal()}", "Accept": "application/json"},
-            timeout=self.timeout,
-        )
-        self._read_rate_limit(response)
+        response = await self.upstream.request("GET", path, params=params)
+        if response.status_code == 429:
+            log.warning("sentry rate limit hit", extra={"retry_in": round(self.gate.not_before - self.gate.clock())})
         raise_for_status(response, what)
-        self._consecutive_429 = 0
         return response
-
-    def _read_rate_limit(self, response: httpx.Response) -> None:
-        remaining = _header_number(response, "X-Sentry-Rate-Limit-Remaining")
-        if remaining is not None:
-            self.gate.remaining = remaining
-        if response.status_code != 429:
-            return
-        self.gate.remaining = 0.0
-        reset = _header_number(response, "X-Sentry-Rate-Limit-Reset")
-        if reset is not None and reset > self.gate.clock():
-            self.gate.defer_until(reset)
-        else:
-            self.gate.defer_for(min(MAX_BACKOFF, FALLBACK_BACKOFF * 2**self._consecutive_429))
-        self._consecutive_429 += 1
-        log.warning("sentry rate limit hit", extra={"retry_in": round(self.gate.not_before - self.gate.clock())})
 
     async def get_json(self, path: str, params: list[tuple[str, str]], what: str) -> Any:
         return parse_json(await self.get(path, params, what), what)
@@ -130,13 +113,6 @@ def _rows(body: Any, what: str) -> list[Any]:
     if isinstance(body, dict) and isinstance(body.get("data"), list):
         return list(body["data"])
     raise SourceError("parse", f"{what}: expected a list of rows, got {type(body).__name__}")
-
-
-def _header_number(response: httpx.Response, name: str) -> float | None:
-    try:
-        return float(response.headers[name])
-    except (KeyError, ValueError):
-        return None
 
 
 # -- one fetch per endpoint ----------------------------------------------------------------------

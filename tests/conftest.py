@@ -1,0 +1,16 @@
+"""Fixtures every test area may use. Helpers to import (not fixtures) are in tests/support.py and testkit/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.support import recorded
+
+
+@pytest.fixture
+def recorded_payload() -> Callable[[str, str], Any]:
+    """`recorded_payload("sentry", "projects.json")`: a recorded upstream payload, decoded, a fresh copy each call."""
+    return recorded
