@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -60,6 +61,11 @@ class BridgeState:
     receivers: dict[str, list[ChannelRef]]
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     ready: bool = False
+
+
+def _pending(outbox: Outbox, channel: str) -> float:
+    """Undelivered rows of a channel for /metrics, from memory (never below 0 between two refreshes)."""
+    return max(0, outbox.pending[channel])
 
 
 def _refs(receiver: str, channels: list[Channel]) -> list[ChannelRef]:
@@ -244,7 +250,7 @@ def create_app(
         for channel, ref in zip(chans, receivers[name], strict=True)
     ]
     for channel_name in {ref.name for refs in receivers.values() for ref in refs}:
-        bridge_metrics.watch_pending(channel_name, lambda n=channel_name: max(0, outbox.pending[n]))
+        bridge_metrics.watch_pending(channel_name, functools.partial(_pending, outbox, channel_name))
     state = BridgeState(config, outbox, bridge_metrics, Dispatcher(workers), receivers)
 
     @contextlib.asynccontextmanager

@@ -42,7 +42,7 @@ class Backoff:
 
     def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
         """Seconds before retry number `attempt` (1 for the first retry)."""
-        base = min(self.maximum, self.initial * 2 ** min(attempt - 1, 60))
+        base = min(self.maximum, self.initial * 2.0 ** min(attempt - 1, 60))
         return base * (1 + self.jitter * (2 * rng() - 1))
 
 

@@ -97,8 +97,8 @@ class PostgresDatabase:
     shared = True
     lock_rows = "FOR UPDATE OF d SKIP LOCKED"
     greatest = "GREATEST"
-    notify_sql = f"SELECT pg_notify('{CHANNEL}', %s)"
-    group_lock_sql = "SELECT pg_advisory_xact_lock(hashtext(%s))"
+    notify_sql: str | None = f"SELECT pg_notify('{CHANNEL}', %s)"
+    group_lock_sql: str | None = "SELECT pg_advisory_xact_lock(hashtext(%s))"
 
     def __init__(self, url: str, *, timeout: float = 5.0, max_connections: int = 8) -> None:
         from psycopg_pool import AsyncConnectionPool

@@ -80,8 +80,8 @@ class SqliteDatabase:
     shared = False
     lock_rows = ""  # one writer at a time already: nothing to lock
     greatest = "max"
-    notify_sql = None  # one process: the app wakes its own workers
-    group_lock_sql = None  # one writer at a time already
+    notify_sql: str | None = None  # one process: the app wakes its own workers
+    group_lock_sql: str | None = None  # one writer at a time already
 
     def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
         self.path = path

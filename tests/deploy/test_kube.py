@@ -25,6 +25,7 @@ import yaml
 
 from allim import __version__, kube
 from bridge.__main__ import parse_args as parse_bridge_args
+from bridge.channels.discord.config import DiscordConfig
 from bridge.load import load_config as load_bridge_config
 from exporter.__main__ import parse_args as parse_exporter_args
 from exporter.config import load_config as load_exporter_config
@@ -389,7 +390,7 @@ def test_every_webhook_names_a_receiver_of_the_bridge_config(tmp_path: Path) -> 
         for hook in receiver.get("webhookConfigs", [])
     }
     assert posted <= set(config.receivers)
-    assert config.receivers["critical"].discord and config.receivers["default"].discord
+    assert config.receivers["critical"].of(DiscordConfig) and config.receivers["default"].of(DiscordConfig)
 
 
 def test_bridge_config_map_is_bridge_yml() -> None:
