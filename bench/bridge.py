@@ -68,7 +68,7 @@ class Result:
 async def burst(urls: list[str], count: int, rate: float, offset: int) -> list[float]:
     """`count` distinct webhooks at `rate` per second, round robin over `urls`; the ack latencies."""
     latencies: list[float] = []
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=30) as client:
 
         async def one(n: int) -> None:
             started = time.perf_counter()
@@ -147,7 +147,9 @@ def main() -> None:
         for round_ in range(args.repeat):
             for index, (name, database, replicas) in enumerate(setups):  # interleaved: noise hits every setup
                 offset = (round_ * len(setups) + index) * args.count  # distinct webhooks: no dedup across runs
-                results[name].append(run(discord_url, args.count, args.rate, database, replicas, offset))
+                result = run(discord_url, args.count, args.rate, database, replicas, offset)
+                results[name].append(result)
+                print(f"round {round_ + 1}, {name}: {result}", file=sys.stderr, flush=True)
     finally:
         server.shutdown()
     print(f"{args.count} webhooks per run at {args.rate:g}/s; median of {args.repeat} interleaved rounds")
