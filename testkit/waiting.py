@@ -29,7 +29,7 @@ def wait_until(
 
 
 async def eventually(
-    predicate: Callable[[], object], timeout: float = 5.0, interval: float = 0.01, what: str = ""
+    predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.01, what: str = ""
 ) -> object:
     """The async `wait_until`: `predicate` may be a plain function or return an awaitable; the loop keeps
     running between polls, so the app under test makes progress while the test waits."""

@@ -7,19 +7,17 @@ from collections.abc import Iterator
 import pytest
 
 from bridge.store import Database
+from tests import support
 from tests.postgres import PostgresServer
 
 STORES = ("sqlite", "postgresql")
 
 
-class Clock:
-    """A hand-moved clock: tests set `now` instead of waiting."""
+class Clock(support.Clock):
+    """The shared hand-moved clock, starting where the bridge tests' expected times start."""
 
     def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+        super().__init__(now)
 
 
 @pytest.fixture(scope="session")
