@@ -43,7 +43,7 @@ CLUSTER_TIMING = [
 # After the last expected message: long enough for the second peer's turn and a further flush of each peer.
 QUIET = PEER_TIMEOUT + 3.0
 # One critical alert (Discord and email) and one warning (Discord), posted to every peer.
-SEVERITIES = {"critical": "critical", "warning": "warning"}
+SEVERITIES = ("critical", "warning")
 RECEIVERS = ["critical", "critical", "default", "default"]  # their notifications in the outbox: firing, resolved
 
 
@@ -196,7 +196,8 @@ def cluster(
 
 
 def cluster_flags(peer: Peer, peers: list[Peer]) -> list[str]:
-    """What docker-compose.yml gives each peer, on loopback: the advertise address must then be explicit."""
+    """What docker-compose.yml gives each peer, on loopback and with the advertise address spelled out (in a
+    container Alertmanager detects its private IP)."""
     return [
         f"--cluster.listen-address={peer.cluster_address}",
         f"--cluster.advertise-address={peer.cluster_address}",
@@ -217,9 +218,9 @@ def rfc3339(moment: float) -> str:
 def alerts(prefix: str, starts_at: float, ends_at: float | None = None) -> list[dict[str, Any]]:
     """What Prometheus posts to every peer: the same alerts with the same startsAt (and endsAt once resolved)."""
     posted = []
-    for suffix, severity in SEVERITIES.items():
+    for severity in SEVERITIES:
         alert: dict[str, Any] = {
-            "labels": {"alertname": f"{prefix}{suffix.title()}", "severity": severity, "instance": "ha-e2e"},
+            "labels": {"alertname": f"{prefix}{severity.title()}", "severity": severity, "instance": "ha-e2e"},
             "annotations": {"summary": "an alert of the HA end-to-end test"},
             "startsAt": rfc3339(starts_at),
             "generatorURL": "http://prometheus.invalid/graph",
@@ -289,8 +290,8 @@ def fire_and_resolve(cluster: Cluster, prefix: str) -> None:
         peer.post_alerts(alerts(prefix, started, resolved_at))
     wait_for_messages(cluster, *expected(prefix, resolved=True))
     assert_once(cluster, *expected(prefix, resolved=True))
-    for suffix in SEVERITIES:
-        assert_in_order(cluster.discord_titles(), f"{prefix}{suffix.title()}")
+    for severity in SEVERITIES:
+        assert_in_order(cluster.discord_titles(), f"{prefix}{severity.title()}")
     assert_in_order(cluster.mailbox.subjects(), f"{prefix}Critical")
     assert not cluster.discord.rejected
 
