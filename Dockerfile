@@ -11,7 +11,8 @@ COPY pyproject.toml README.md ./
 COPY allim ./allim
 COPY exporter ./exporter
 COPY bridge ./bridge
-RUN pip install . \
+# The postgres extra (psycopg's binary wheel, with its own libpq) lets replicas share a PostgreSQL outbox.
+RUN pip install .[postgres] \
     && useradd --system --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin allim \
     && mkdir -p /data \
     && chown allim /data

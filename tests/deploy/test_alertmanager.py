@@ -11,6 +11,8 @@ import yaml
 from tests.deploy.support import ALERTMANAGER_CONFIG, DEPLOY, README, RULES_DIR, binary, run
 
 BRIDGE_CONFIG = DEPLOY / "bridge" / "bridge.yml"
+# The HA pair of docker-compose.yml's `ha` profile: one config per peer, each posting to its own bridge replica.
+HA_PEER_CONFIGS = {peer: DEPLOY / "alertmanager" / f"alertmanager-ha-{peer}.yml" for peer in ("a", "b")}
 BRIDGE_RECEIVERS = {"critical", "default", "watchdog"}
 # The labels that identify what an alert is about, one per source (plus instance for host and target alerts).
 IDENTIFYING = {"alertname", "project", "monitor_id", "mountpoint", "interface", "property", "source", "channel"}
@@ -28,11 +30,25 @@ def route(*labels: str) -> str:
     return result.stdout.strip()
 
 
-def test_amtool_check_config() -> None:
-    result = run(binary("amtool"), "check-config", str(ALERTMANAGER_CONFIG))
+@pytest.mark.parametrize("path", [ALERTMANAGER_CONFIG, *HA_PEER_CONFIGS.values()], ids=lambda p: p.name)
+def test_amtool_check_config(path: Path) -> None:
+    result = run(binary("amtool"), "check-config", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS" in result.stdout
     assert "- 4 receivers" in result.stdout
+
+
+@pytest.mark.parametrize("peer", sorted(HA_PEER_CONFIGS))
+def test_ha_peer_config_is_alertmanager_yml_posting_to_its_own_bridge_replica(peer: str) -> None:
+    """Same routes, receivers and inhibitions, so both peers compute the same group keys and receiver names:
+    the cluster's notification log and the bridges' dedup key match across peers only then."""
+    peer_config = yaml.safe_load(HA_PEER_CONFIGS[peer].read_text())
+    hooks = [hook for receiver in peer_config["receivers"] for hook in receiver.get("webhook_configs", [])]
+    assert hooks
+    for hook in hooks:
+        assert hook["url"].startswith(f"http://bridge-{peer}:8000/alertmanager/"), hook["url"]
+        hook["url"] = hook["url"].replace(f"http://bridge-{peer}:8000/", "http://bridge:8000/", 1)
+    assert peer_config == config()
 
 
 @pytest.mark.parametrize(
