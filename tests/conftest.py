@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from tests.postgres import PostgresServer
 from tests.support import recorded
 
 
@@ -14,3 +15,14 @@ from tests.support import recorded
 def recorded_payload() -> Callable[[str, str], Any]:
     """`recorded_payload("sentry", "projects.json")`: a recorded upstream payload, decoded, a fresh copy each call."""
     return recorded
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the session (tests/postgres.py); each test creates its own database."""
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from bridge.store import Database
@@ -18,17 +16,6 @@ class Clock(support.Clock):
 
     def __init__(self, now: float = 1_000_000.0) -> None:
         super().__init__(now)
-
-
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for the session; each test that uses it gets its own database."""
-    server = PostgresServer()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.remove()
 
 
 def make_database(kind: str, request: pytest.FixtureRequest, tmp_path, **options: float) -> Database:

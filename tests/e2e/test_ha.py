@@ -23,13 +23,16 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from allim import stack
+from allim.stack import configs
+from allim.stack.checkout import find_checkout
+from allim.stack.supervise import alertmanager_args, find_alertmanager
 from tests.e2e.test_pipeline import Mailbox
 from tests.fakes.discord import FakeDiscord
 from tests.postgres import PostgresServer
-from tests.support import Process, ThreadedServer, free_port, python_module, wait_until
+from tests.support import REPO, Process, ThreadedServer, free_port, python_module, wait_until
 
-ALERTMANAGER_DIR = stack.ALERTMANAGER_YML.parent
+CHECKOUT = find_checkout(REPO)
+ALERTMANAGER_DIR = CHECKOUT.alertmanager_yml.parent
 BRIDGE_TOKEN = "e2e-ha-bridge-token"
 PEER_TIMEOUT = 2.0  # the second peer sends (or finds the first's send in the gossip) after this many seconds
 # Fast gossip, so the cluster forms, settles and shares its notification log within about two seconds.
@@ -138,7 +141,7 @@ def partitioned() -> bool:
 def cluster(
     tmp_path: Path, postgres: PostgresServer, discord: FakeDiscord, smtp: Controller, partitioned: bool
 ) -> Iterator[Cluster]:
-    alertmanager_bin = stack.find_alertmanager()
+    alertmanager_bin = find_alertmanager()
     assert alertmanager_bin, "Debian's prometheus-alertmanager is required (make test installs it)"
     database_url = postgres.create_database()
     token_file = tmp_path / "bridge_token"
@@ -167,7 +170,7 @@ def cluster(
             peer.name: start(
                 f"bridge-{peer.name}",
                 python_module(
-                    "bridge", "--web.listen-address", peer.bridge_address, "--config.file", str(stack.BRIDGE_YML)
+                    "bridge", "--web.listen-address", peer.bridge_address, "--config.file", str(CHECKOUT.bridge_yml)
                 ),
                 {**bridge_env, "BRIDGE_DATA_DIR": str(tmp_path / f"bridge-{peer.name}")},
             )
@@ -175,11 +178,11 @@ def cluster(
         }
         for peer in peers:
             source = ALERTMANAGER_DIR / f"alertmanager-ha-{peer.name}.yml"
-            config = stack.write_yaml(
+            config = configs.write_yaml(
                 tmp_path / f"alertmanager-{peer.name}.yml",
-                stack.alertmanager_config(peer.bridge_address, token_file, fast=True, source=source),
+                configs.alertmanager_config(peer.bridge_address, token_file, fast=True, source=source),
             )
-            args = stack.alertmanager_args(alertmanager_bin, config, tmp_path / f"am-{peer.name}", peer.address)
+            args = alertmanager_args(alertmanager_bin, config, tmp_path / f"am-{peer.name}", peer.address)
             if not partitioned:
                 args = [arg for arg in args if not arg.startswith("--cluster.")] + cluster_flags(peer, peers)
             start(f"alertmanager-{peer.name}", args)
