@@ -186,3 +186,23 @@ async def test_dispatch_persists_delivered_parts_and_skips_them_on_retry(store, 
         assert channel.sent == [notification(1)]
     finally:
         await reopened.close()
+
+
+async def test_dispatch_a_429_on_one_replica_holds_the_webhook_for_the_other(outbox):
+    other_box = Outbox(_same_database(outbox.database), clock=outbox.clock)
+    await other_box.open()
+    try:
+        limited = FakeChannel(errors=[retryable("rate_limited", retry_after=5)])
+        first = make_worker(outbox, limited)
+        second_channel = FakeChannel()
+        second = Worker(second_channel, REF, other_box, BridgeMetrics(), first.backoff, owner="b", clock=outbox.clock)
+        await outbox.enqueue(notification(1), [REF], 300)
+        await outbox.enqueue(notification(2), [REF], 300)  # another group: not held up by order, only by the hold
+        await first.step()  # 429, retry_after 5 s: the webhook is held on every replica
+        assert await other_box.claim(REF.key, "b", lease=30) is None
+        assert await other_box.next_due(REF.key) == outbox.clock.now + 5
+        outbox.clock.now += 5
+        await second.step()
+        assert second_channel.sent == [notification(1)]
+    finally:
+        await other_box.close()
