@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bridge import view
+from bridge import templates, view
 from bridge.alertmanager import Notification
 from bridge.channels.discord.config import DiscordConfig
 from bridge.config import Formatting
@@ -144,7 +144,7 @@ def discord_messages(notification: Notification, fmt: Formatting, config: Discor
     """The webhook bodies, in sending order. Only our own words (a role mention, a count) go into `content`."""
     clipped: list[str] = []
     footer = words(fmt.language)["footer"].format(receiver=view.one_line(notification.receiver))
-    views = view.alert_views(notification, fmt)
+    views = templates.alert_views(notification, fmt)
     embeds = [build_embed(v, fmt, footer, clipped) for v in views]
     messages: list[dict[str, Any]] = [
         {"username": config.username, "allowed_mentions": {"parse": []}, "embeds": batch} for batch in pack(embeds)
