@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 
 import httpx
 import pytest
+import yaml
 
 from allim.secret import Secret
 from allim.settings import ConfigError
@@ -23,7 +25,7 @@ from bridge.load import config_from_mapping
 from tests.bridge.helpers import eventually
 from tests.bridge.sample_alerts import alert, notification, payload
 from tests.fakes.discord import FakeDiscord, payload_errors, running
-from tests.support import python_module
+from tests.support import REPO, python_module
 
 DISCORD = DiscordConfig(webhook_url=Secret("http://127.0.0.1/api/webhooks/1/t"))
 MAIL = EmailConfig(host="127.0.0.1", port=25, from_addr="a@x.test", to=("b@x.test",))
@@ -45,6 +47,15 @@ KOREAN = Templates(
         " · {{ notification.group_labels.alertname }}"
     ),
 )
+
+
+def test_templates_readme_examples_are_the_ones_tested_here() -> None:
+    blocks = re.findall(r"```yaml\n(.*?)```", (REPO / "README.md").read_text(encoding="utf-8"), re.S)
+    receivers = yaml.safe_load(next(b for b in blocks if "team-kr" in b))["receivers"]
+    assert Templates(**receivers["compact"]["templates"]) == COMPACT
+    assert Templates(**receivers["team-kr"]["templates"]) == KOREAN
+    sources = [source for t in (COMPACT, KOREAN) for source in vars(t).values() if source]
+    assert len(sources) == 5 and all(templates.syntax_problem(source) is None for source in sources)
 
 
 def with_templates(**sources: str) -> Formatting:
