@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import inspect
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 from bridge.alertmanager import Notification
 from bridge.channels import Attempt, SendError
 from bridge.config import BridgeConfig, OutboxConfig, ReceiverConfig
+from tests.support import python_module
 
 # A real Alertmanager 0.25 body (upstream/local-stack.md §3).
 FIRING = {
@@ -104,3 +106,16 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or 'the condition'}")
         await asyncio.sleep(0.02)
+
+
+def start_with_config(config_yaml: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m bridge --config.file` on this YAML, with a clean environment: for the exit-2 checks at start."""
+    path = tmp_path / "bridge.yml"
+    path.write_text(config_yaml, encoding="utf-8")
+    return subprocess.run(
+        python_module("bridge", "--config.file", str(path)),
+        env={"PATH": "/usr/bin:/bin", "BRIDGE_DATA_DIR": str(tmp_path / "data")},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )

@@ -14,6 +14,7 @@ from bridge.channels.email.config import EmailConfig
 from bridge.channels.registry import CHANNELS
 from bridge.load import config_from_mapping, load_config
 from bridge.receivers import build_channels
+from tests.bridge.helpers import start_with_config
 from tests.support import REPO, python_module
 
 DISCORD = "https://discord.com/api/webhooks/123/secret-token-abc"
@@ -281,16 +282,7 @@ def test_config_discord_thread_id_with_forum_and_bad_values_are_problems() -> No
 
 
 def test_config_discord_thread_id_with_forum_exits_2(tmp_path) -> None:
-    path = tmp_path / "bridge.yml"
-    path.write_text(
-        f'receivers:\n  ops:\n    discord:\n      - {{webhook_url: "{DISCORD}", thread_id: "1", forum: true}}\n'
-    )
-    result = subprocess.run(
-        python_module("bridge", "--config.file", str(path)),
-        env={"PATH": "/usr/bin:/bin", "BRIDGE_DATA_DIR": str(tmp_path / "data")},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    entry = f'{{webhook_url: "{DISCORD}", thread_id: "1", forum: true}}'
+    result = start_with_config(f"receivers:\n  ops:\n    discord:\n      - {entry}\n", tmp_path)
     assert result.returncode == 2 and "thread_id and forum: true cannot be used together" in result.stderr
     assert "secret-token-abc" not in result.stderr

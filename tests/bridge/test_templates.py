@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -22,10 +21,10 @@ from bridge.channels.email import format as mail
 from bridge.channels.email.config import EmailConfig
 from bridge.config import Formatting, Templates
 from bridge.load import config_from_mapping
-from tests.bridge.helpers import eventually
+from tests.bridge.helpers import eventually, start_with_config
 from tests.bridge.sample_alerts import alert, notification, payload
 from tests.fakes.discord import FakeDiscord, payload_errors, running
-from tests.support import REPO, python_module
+from tests.support import REPO
 
 DISCORD = DiscordConfig(webhook_url=Secret("http://127.0.0.1/api/webhooks/1/t"))
 MAIL = EmailConfig(host="127.0.0.1", port=25, from_addr="a@x.test", to=("b@x.test",))
@@ -200,15 +199,7 @@ def test_templates_that_do_not_parse_are_listed_at_load() -> None:
 
 
 def test_templates_parse_error_exits_2_naming_receiver_and_key(tmp_path) -> None:
-    path = tmp_path / "bridge.yml"
-    path.write_text('receivers:\n  ops:\n    templates: {title: "{{ alert.alertname"}\n')
-    result = subprocess.run(
-        python_module("bridge", "--config.file", str(path)),
-        env={"PATH": "/usr/bin:/bin", "BRIDGE_DATA_DIR": str(tmp_path / "data")},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = start_with_config('receivers:\n  ops:\n    templates: {title: "{{ alert.alertname"}\n', tmp_path)
     assert result.returncode == 2
     assert "receivers.ops.templates.title: template does not parse" in result.stderr
 
