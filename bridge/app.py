@@ -233,13 +233,14 @@ def create_app(
     configured store (raises StoreError when the configured one cannot be used)."""
     own_client = client is None
     http = client or httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=False, timeout=15.0)
+    bridge_metrics = BridgeMetrics()
     if channels is None:
-        channels = {name: build_channels(receiver, http) for name, receiver in config.receivers.items()}
+        count = bridge_metrics.template_error_counter(config.receivers)
+        channels = {name: build_channels(r, http, on_template_error=count) for name, r in config.receivers.items()}
     box = config.outbox
     if database is None:
         database = database_for(box)
     outbox = Outbox(database, max_pending=box.max_pending, clock=clock)
-    bridge_metrics = BridgeMetrics()
     backoff = Backoff(box.backoff_initial, box.backoff_max, box.delivery_deadline)
     redact = Redactor(config.secrets(), patterns=TOKEN_PATTERNS)
     owner = replica_id()

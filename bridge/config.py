@@ -19,12 +19,37 @@ DEFAULT_RECEIVER = "default"
 
 
 @dataclass(frozen=True)
+class Templates:
+    """A receiver's own wording: Jinja2 sources (checked to parse at load, rendered by bridge/templates.py).
+    An unset part keeps the built-in text."""
+
+    title: str | None = None  # each alert's title (Discord embed title, the heading of its block in mail)
+    description: str | None = None  # each alert's text (embed description, the paragraph under the heading)
+    email_subject: str | None = None  # once per mail
+
+    def __bool__(self) -> bool:
+        return any((self.title, self.description, self.email_subject))
+
+
+class TemplateErrorCounter(Protocol):
+    def __call__(self, receiver: str, /) -> None: ...
+
+
+def _uncounted(receiver: str) -> None:
+    """The default for Formatting.on_template_error: nothing counts (tests, `send-test` rendering)."""
+
+
+@dataclass(frozen=True)
 class Formatting:
     """How a receiver words and dates its notifications."""
 
     language: str = "en"  # "en" | "ko"
     timezone: str = "UTC"  # an IANA zone name, e.g. "Asia/Seoul"
     dashboard_url: str | None = None  # a Grafana link added to every notification when set
+    templates: Templates = field(default_factory=Templates)
+    # Called with the receiver's name each time a template fails and the built-in text is used instead
+    # (the app counts it in allim_bridge_template_errors_total; see bridge/receivers.py).
+    on_template_error: TemplateErrorCounter = field(default=_uncounted, compare=False, repr=False)
 
 
 class ChannelConfig(Protocol):

@@ -12,6 +12,8 @@
           - {webhook_url_file: /run/secrets/discord_ops, mention_role_id: "123456789"}
         email:
           - {to: [oncall@example.com]}
+        templates:              # optional, Jinja2 (bridge/templates.py): title, description, email_subject
+          title: "{{ alert.alertname }} on {{ alert.labels.instance }}"
       default:
         channels: [discord]     # the channels the environment configures (DISCORD_WEBHOOK_URL, EMAIL_TO + SMTP_*)
 
@@ -26,15 +28,25 @@ import logging
 import re
 import zoneinfo
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from allim.secret import Secret
 from allim.settings import Settings, read_yaml_file
+from bridge import templates
 from bridge.channels import ChannelLoader, ChannelType
 from bridge.channels.registry import CHANNELS, FALLBACK
-from bridge.config import DEFAULT_RECEIVER, BridgeConfig, ChannelConfig, Formatting, OutboxConfig, ReceiverConfig
+from bridge.config import (
+    DEFAULT_RECEIVER,
+    BridgeConfig,
+    ChannelConfig,
+    Formatting,
+    OutboxConfig,
+    ReceiverConfig,
+    Templates,
+)
 
 log = logging.getLogger("bridge.config")
 
@@ -53,6 +65,20 @@ def _formatting(settings: Settings, base: Formatting | None, env: bool) -> Forma
         timezone = "UTC"
     dashboard = settings.string("dashboard_url", base.dashboard_url, env="ALLIM_DASHBOARD_URL" if env else None)
     return Formatting(language=str(language), timezone=str(timezone), dashboard_url=dashboard or None)
+
+
+def _templates(settings: Settings) -> Templates:
+    """`templates: {title, description, email_subject}` of a receiver; each source must parse (Jinja2)."""
+    section = settings.section("templates")
+    sources: dict[str, str | None] = {}
+    for key in ("title", "description", "email_subject"):
+        source = section.string(key, None) or None
+        problem = templates.syntax_problem(source) if source else None
+        if problem:
+            section.problem(key, problem)
+        sources[key] = None if problem else source
+    section.check_unknown()
+    return Templates(**sources)
 
 
 def _items(settings: Settings, key: str) -> list[Settings]:
@@ -109,7 +135,7 @@ def _receiver(
             item.check_unknown()
             if config is not None:
                 channels.append(config)
-    receiver_formatting = _formatting(settings, formatting, env=False)
+    receiver_formatting = replace(_formatting(settings, formatting, env=False), templates=_templates(settings))
     settings.check_unknown()
     order = list(loaders)  # grouped by channel in registry order; each channel's configs in config order
     channels.sort(key=lambda config: order.index(config.channel))

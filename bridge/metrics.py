@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from prometheus_client import Counter, Gauge, Histogram
 
 from allim.metrics import new_registry
+from bridge.config import ReceiverConfig
 
 DELIVERY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400)
 
@@ -55,6 +56,20 @@ class BridgeMetrics:
         self.webhook_requests = Counter(
             "allim_bridge_webhook_requests", "Requests to the write endpoints, by HTTP status", ["code"], registry=r
         )
+        self.template_errors = Counter(
+            "allim_bridge_template_errors",
+            "Renderings where a receiver template failed and the built-in text was sent instead, by receiver",
+            ["receiver"],
+            registry=r,
+        )
+
+    def template_error_counter(self, receivers: Mapping[str, ReceiverConfig]) -> Callable[[str], None]:
+        """Formatting.on_template_error for the channels the app builds; 0 is exposed from the start for every
+        receiver with templates, so increase() sees the first failure."""
+        for name, receiver in receivers.items():
+            if receiver.formatting.templates:
+                self.template_errors.labels(name)
+        return lambda receiver: self.template_errors.labels(receiver).inc()
 
     def watch_pending(self, channel: str, count: Callable[[], float]) -> None:
         """Read the outbox's in-memory pending count at scrape time (no disk access on /metrics)."""

@@ -84,6 +84,25 @@ def format_time(moment: datetime | None, fmt: Formatting) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
+def format_duration(seconds: float, fmt: Formatting) -> str:
+    """`2d 3h`, `1h 30m`, `45s`: the two largest units, in the receiver's language."""
+    w = words(fmt.language)
+    left = max(int(seconds), 0)
+    parts: list[str] = []
+    for key, size in (("days", 86_400), ("hours", 3600), ("minutes", 60), ("seconds", 1)):
+        if left >= size or (key == "seconds" and not parts):
+            parts.append(w[key].format(n=left // size))
+            left %= size
+    return " ".join(parts[:2])
+
+
+def fired_for(alert: Alert, fmt: Formatting) -> str:
+    """How long a resolved alert fired (empty while firing, or when a time is missing)."""
+    if alert.status != "resolved" or alert.starts_at is None or alert.ends_at is None:
+        return ""
+    return format_duration((alert.ends_at - alert.starts_at).total_seconds(), fmt)
+
+
 def is_link(url: str) -> bool:
     """Only http(s) URLs become links: a `javascript:` runbook must never reach an href."""
     return url.startswith(("http://", "https://")) and not _CONTROL.search(url)
@@ -123,6 +142,7 @@ class AlertView:
     other_labels: str  # `key=value, ...` for the labels not shown elsewhere
     started: str
     ended: str
+    fired_for: str  # how long a resolved alert fired ("1h 30m"); empty while firing
     links: tuple[tuple[str, str], ...]  # (translated name, http(s) URL)
 
 
@@ -144,6 +164,7 @@ def alert_view(alert: Alert, notification: Notification, fmt: Formatting) -> Ale
         other_labels=others,
         started=format_time(alert.starts_at, fmt),
         ended=format_time(alert.ends_at, fmt) if alert.status == "resolved" else "",
+        fired_for=fired_for(alert, fmt),
         links=_links(alert, notification, fmt),
     )
 

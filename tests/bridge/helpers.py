@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
 
 from bridge.alertmanager import Notification
 from bridge.channels import Attempt, SendError
 from bridge.config import BridgeConfig, OutboxConfig, ReceiverConfig
 from testkit.alertmanager import FIRING, webhook
+from testkit.processes import python_module
 from testkit.waiting import eventually
 
-__all__ = ["FIRING", "FakeChannel", "eventually", "make_config", "notification", "retryable", "webhook"]
+__all__ = [
+    "FIRING",
+    "FakeChannel",
+    "eventually",
+    "make_config",
+    "notification",
+    "retryable",
+    "start_with_config",
+    "webhook",
+]
 
 
 def notification(n: int = 0, receiver: str = "default") -> Notification:
@@ -51,3 +62,16 @@ class FakeChannel:
 
 def retryable(reason: str = "http_500", retry_after: float | None = None) -> SendError:
     return SendError(f"server said no ({reason})", retryable=True, reason=reason, retry_after=retry_after)
+
+
+def start_with_config(config_yaml: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m bridge --config.file` on this YAML, with a clean environment: for the exit-2 checks at start."""
+    path = tmp_path / "bridge.yml"
+    path.write_text(config_yaml, encoding="utf-8")
+    return subprocess.run(
+        python_module("bridge", "--config.file", str(path)),
+        env={"PATH": "/usr/bin:/bin", "BRIDGE_DATA_DIR": str(tmp_path / "data")},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )

@@ -14,6 +14,7 @@ from bridge.channels.email.config import EmailConfig
 from bridge.channels.registry import CHANNELS
 from bridge.load import config_from_mapping, load_config
 from bridge.receivers import build_channels
+from tests.bridge.helpers import start_with_config
 from tests.support import REPO, python_module
 
 DISCORD = "https://discord.com/api/webhooks/123/secret-token-abc"
@@ -235,3 +236,53 @@ async def test_config_a_channel_added_to_the_registry_is_read_named_and_built() 
     assert set(config.secrets()) == {"k-env", "k-yaml", DISCORD}
     async with httpx.AsyncClient() as client:
         assert [c.name for c in build_channels(receiver, client, registry)] == ["discord", "pager", "pager"]
+
+
+def test_config_discord_on_resolve_thread_and_forum() -> None:
+    data = {
+        "receivers": {
+            "ops": {
+                "discord": [
+                    {"webhook_url": DISCORD, "on_resolve": "edit", "forum": True},
+                    {"webhook_url": DISCORD, "thread_id": 1122334455667788990},
+                ]
+            }
+        }
+    }
+    config = config_from_mapping(data, {"DISCORD_WEBHOOK_URL": DISCORD, "DISCORD_ON_RESOLVE": "edit"})
+    forum, thread = config.receivers["ops"].of(DiscordConfig)
+    assert (forum.on_resolve, forum.forum, forum.thread_id) == ("edit", True, None)
+    assert (thread.on_resolve, thread.forum, thread.thread_id) == ("new", False, "1122334455667788990")
+    assert config.receivers["default"].of(DiscordConfig)[0].on_resolve == "edit"
+
+
+def test_config_discord_thread_id_with_forum_and_bad_values_are_problems() -> None:
+    data = {
+        "receivers": {
+            "ops": {
+                "discord": [
+                    {"webhook_url": DISCORD, "thread_id": "123", "forum": True},
+                    {"webhook_url": DISCORD, "thread_id": "general", "forum": "maybe", "on_resolve": "delete"},
+                ]
+            }
+        }
+    }
+    with pytest.raises(ConfigError) as info:
+        config_from_mapping(data, {"DISCORD_ON_RESOLVE": "later"})
+    assert info.value.problems == [
+        "environment variable DISCORD_ON_RESOLVE: must be one of new, edit, got 'later'",
+        "receivers.ops.discord[0].thread_id: thread_id and forum: true cannot be used together (Discord refuses a"
+        " thread id with a new post's name)",
+        "receivers.ops.discord[1].on_resolve: must be one of new, edit, got 'delete'",
+        "receivers.ops.discord[1].thread_id: must be a Discord thread id (digits)",
+        "receivers.ops.discord[1].forum: must be true or false, got 'maybe'",
+    ]
+    with pytest.raises(ValueError, match="cannot be used together"):
+        DiscordConfig(webhook_url=Secret(DISCORD), thread_id="1", forum=True)
+
+
+def test_config_discord_thread_id_with_forum_exits_2(tmp_path) -> None:
+    entry = f'{{webhook_url: "{DISCORD}", thread_id: "1", forum: true}}'
+    result = start_with_config(f"receivers:\n  ops:\n    discord:\n      - {entry}\n", tmp_path)
+    assert result.returncode == 2 and "thread_id and forum: true cannot be used together" in result.stderr
+    assert "secret-token-abc" not in result.stderr

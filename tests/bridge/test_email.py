@@ -19,7 +19,7 @@ from allim.secret import Secret
 from bridge.channels import SendError
 from bridge.channels.email.channel import EmailChannel
 from bridge.channels.email.config import EmailConfig
-from bridge.channels.email.format import build_message, thread_root_id
+from bridge.channels.email.format import build_message, list_id, thread_root_id
 from bridge.config import Formatting
 from tests.bridge.sample_alerts import alert, notification
 from tests.support import free_port
@@ -205,3 +205,15 @@ def test_email_channel_repr_hides_password() -> None:
     config = EmailConfig(host="h", port=25, from_addr="a@x", to=("b@x",), username="u", password=Secret(PASSWORD))
     channel = EmailChannel(config, Formatting())
     assert PASSWORD not in repr(channel) and PASSWORD not in repr(config)
+
+
+async def test_email_list_id_and_receiver_headers_for_mail_rules(plain_server: Controller, inbox: Inbox) -> None:
+    await plain_channel(plain_server.port).send(notification(alert()))
+    message: EmailMessage = inbox.mails[0]["message"]
+    assert message["List-Id"] == "<ops.allim>" and message["X-Allim-Receiver"] == "ops"
+    assert message["In-Reply-To"] == thread_root_id(notification(alert()))  # the threading stays
+
+
+def test_email_list_id_is_a_valid_list_label_for_any_receiver_name() -> None:
+    assert list_id("team-kr.db_1") == "<team-kr.db_1.allim>"
+    assert list_id("a b<c>") == "<a-b-c-.allim>" and list_id("") == "<receiver.allim>"

@@ -1,8 +1,8 @@
 """The bridge's import graph, read from the source with ast: no circle, and arrows pointing one way only.
 
 Layers, lowest first (a module may import only from lower layers, and `allim` or third-party packages):
-alertmanager, messages → config → view, channels/<name>/config → channels (the contract), channels/<name>/format →
-channels/<name>/channel, channels/log → channels/registry → load, receivers → app and the rest.
+alertmanager, messages → config → view, channels/<name>/config → templates → channels (the contract),
+channels/<name>/format → channels/<name>/channel, channels/log → channels/registry → load, receivers → app and the rest.
 Imports inside functions and under `if TYPE_CHECKING:` count like any other.
 """
 
@@ -19,6 +19,7 @@ LAYERS = [
     ["bridge.alertmanager", "bridge.messages"],
     ["bridge.config"],
     ["bridge.view", "bridge.channels.*.config"],
+    ["bridge.templates"],
     ["bridge.channels", "bridge.channels.*.format"],
     ["bridge.channels.*.channel", "bridge.channels.log"],
     ["bridge.channels.registry"],

@@ -4,9 +4,15 @@
       critical:
         discord:
           - {webhook_url_file: /run/secrets/discord_ops, mention_role_id: "123456789", username: allim}
+          - {webhook_url_file: /run/secrets/discord_incidents, forum: true, on_resolve: edit}
+          - {webhook_url_file: /run/secrets/discord_ops, thread_id: "1122334455667788990"}
 
-The environment's channel (the default receiver's, and `channels: [discord]`): DISCORD_WEBHOOK_URL(_FILE) and
-DISCORD_MENTION_ROLE_ID.
+`on_resolve: edit` turns a group's latest message(s) into the resolved state in place instead of posting anew;
+`thread_id` posts into an existing thread of the webhook's channel; `forum: true` makes one forum post per alert
+group. Discord refuses `thread_id` and a new post's name together, so `thread_id` with `forum` is an error.
+
+The environment's channel (the default receiver's, and `channels: [discord]`): DISCORD_WEBHOOK_URL(_FILE),
+DISCORD_MENTION_ROLE_ID and DISCORD_ON_RESOLVE.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from allim.settings import Settings
 
 FALLBACK_USERNAME = "allim"
 USERNAME_MAX = 80
+ON_RESOLVE = ("new", "edit")
+BOTH_THREADS = "thread_id and forum: true cannot be used together (Discord refuses a thread id with a new post's name)"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -48,12 +56,26 @@ class DiscordConfig:
     webhook_url: Secret  # https://discord.com/api/webhooks/<id>/<token>; the token part is a secret
     mention_role_id: str | None = None  # a role pinged (only) on critical firing notifications
     username: str = FALLBACK_USERNAME
+    on_resolve: str = "new"  # "new": a resolve is a new message; "edit": it edits the group's latest message(s)
+    thread_id: str | None = None  # an existing thread of the webhook's channel to post into
+    forum: bool = False  # the webhook's channel is a forum (or media) channel: one post per alert group
 
     def __post_init__(self) -> None:
         if self.mention_role_id is not None and not self.mention_role_id.isdigit():
             raise ValueError("mention_role_id must be a Discord role id (digits)")
+        if self.on_resolve not in ON_RESOLVE:
+            raise ValueError(f"on_resolve must be one of {', '.join(ON_RESOLVE)}")
+        if self.thread_id is not None and not self.thread_id.isdigit():
+            raise ValueError("thread_id must be a Discord thread id (digits)")
+        if self.thread_id is not None and self.forum:
+            raise ValueError(BOTH_THREADS)
         if username_problem(self.username):
             object.__setattr__(self, "username", FALLBACK_USERNAME)
+
+    @property
+    def keeps_group_state(self) -> bool:
+        """Whether notifications of a group depend on the group's earlier ones (message ids, the forum post)."""
+        return self.on_resolve == "edit" or self.forum
 
     def secrets(self) -> tuple[Secret, ...]:
         return (self.webhook_url,)
@@ -68,22 +90,41 @@ class DiscordLoader:
         """Discord has no settings shared by its webhooks (no top-level section)."""
 
     def from_env(self, env: Settings) -> DiscordConfig | None:
-        return _discord(env, url_env="DISCORD_WEBHOOK_URL", role_env="DISCORD_MENTION_ROLE_ID")
+        return _discord(env, env=True)
 
     def from_item(self, item: Settings) -> DiscordConfig | None:
         return _discord(item)
 
 
-def _discord(settings: Settings, url_env: str | None = None, role_env: str | None = None) -> DiscordConfig | None:
-    url = settings.secret_url("webhook_url", env=url_env, required=url_env is None)
-    role = settings.string("mention_role_id", None, env=role_env)
+def _discord(settings: Settings, env: bool = False) -> DiscordConfig | None:
+    url = settings.secret_url("webhook_url", env="DISCORD_WEBHOOK_URL" if env else None, required=not env)
+    role = _snowflake(settings, "mention_role_id", "role", env="DISCORD_MENTION_ROLE_ID" if env else None)
     username = settings.string("username", FALLBACK_USERNAME) or FALLBACK_USERNAME
-    if role is not None and not role.isdigit():
-        settings.problem("mention_role_id", "must be a Discord role id (digits)")
-        role = None
     problem = username_problem(username)
     if problem:
         settings.problem("username", problem)
+    on_resolve = settings.string("on_resolve", "new", env="DISCORD_ON_RESOLVE" if env else None, choices=ON_RESOLVE)
+    thread_id = None if env else _snowflake(settings, "thread_id", "thread")
+    forum = False if env else settings.boolean("forum", False)
+    if thread_id is not None and forum:
+        settings.problem("thread_id", BOTH_THREADS)
+        thread_id = None
     if url is None:
         return None
-    return DiscordConfig(webhook_url=url, mention_role_id=role, username=username)
+    return DiscordConfig(
+        webhook_url=url,
+        mention_role_id=role,
+        username=username,
+        on_resolve=on_resolve or "new",
+        thread_id=thread_id,
+        forum=forum,
+    )
+
+
+def _snowflake(settings: Settings, key: str, what: str, env: str | None = None) -> str | None:
+    """A Discord id (digits; YAML may give it as a number), or None with a problem noted."""
+    value = settings.string(key, None, env=env)
+    if value is not None and not value.isdigit():
+        settings.problem(key, f"must be a Discord {what} id (digits)")
+        return None
+    return value

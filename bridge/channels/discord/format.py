@@ -7,11 +7,13 @@ fits here fits there. Anything cut gets an ellipsis, and one warning per notific
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import replace
 from typing import Any
 
-from bridge import view
-from bridge.alertmanager import Notification
+from bridge import templates, view
+from bridge.alertmanager import Alert, Notification
 from bridge.channels.discord.config import DiscordConfig
 from bridge.config import Formatting
 from bridge.messages import words
@@ -28,6 +30,8 @@ AUTHOR = 256
 EMBED_TOTAL = 6000  # title + description + field names/values + footer + author, summed over a message
 EMBEDS = 10
 CONTENT = 2000
+THREAD_NAME = 100  # a forum post's name
+NO_PINGS: dict[str, list[str]] = {"parse": []}
 ELLIPSIS = "…"
 
 Embed = dict[str, Any]
@@ -79,6 +83,7 @@ def _fields(v: view.AlertView, fmt: Formatting) -> list[tuple[str, str, bool]]:
     fields += [(name, value, True) for name, value in v.details]
     fields += [(w["started"], v.started, True)] if v.started else []
     fields += [(w["ended"], v.ended, True)] if v.ended else []
+    fields += [(w["fired_for"], v.fired_for, True)] if v.fired_for else []
     fields += [(w["labels"], v.other_labels, False)] if v.other_labels else []
     links = _links_value(v.links)
     fields += [(w["links"], links, False)] if links else []
@@ -144,7 +149,7 @@ def discord_messages(notification: Notification, fmt: Formatting, config: Discor
     """The webhook bodies, in sending order. Only our own words (a role mention, a count) go into `content`."""
     clipped: list[str] = []
     footer = words(fmt.language)["footer"].format(receiver=view.one_line(notification.receiver))
-    views = view.alert_views(notification, fmt)
+    views = templates.alert_views(notification, fmt)
     embeds = [build_embed(v, fmt, footer, clipped) for v in views]
     messages: list[dict[str, Any]] = [
         {"username": config.username, "allowed_mentions": {"parse": []}, "embeds": batch} for batch in pack(embeds)
@@ -169,3 +174,35 @@ def _first_content(notification: Notification, fmt: Formatting, config: DiscordC
     if notification.truncated_alerts > 0:
         lines.append(words(fmt.language)["truncated"].format(n=notification.truncated_alerts))
     return "\n".join(lines)
+
+
+# -- edit in place and forum posts -------------------------------------------------------------
+def thread_name(notification: Notification, fmt: Formatting) -> str:
+    """The name of a group's forum post: the group's headline, cut to Discord's 100 characters."""
+    return clip(view.headline(notification, fmt), THREAD_NAME, [], "thread name")
+
+
+def quiet(body: dict[str, Any]) -> dict[str, Any]:
+    """A body that pings nobody: what a resolve posts or edits (only a new firing notification may ping)."""
+    return {**body, "allowed_mentions": dict(NO_PINGS)}
+
+
+def edit_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The PATCH body that turns a message into `body`: every field it shows replaced (`content: null` clears
+    an earlier mention line), no pings, and none of the execute-only fields (username, thread_name)."""
+    return {"content": body.get("content"), "embeds": body["embeds"], "allowed_mentions": dict(NO_PINGS)}
+
+
+def _alert_key(alert: Alert) -> str:
+    return alert.fingerprint or json.dumps(alert.labels, sort_keys=True)
+
+
+def current_state(shown: Notification, update: Notification) -> Notification:
+    """What the group's messages should show now: the alerts they show, each replaced by its state in `update`,
+    then `update`'s other alerts. Alertmanager leaves an alert out of later notifications once its resolve was
+    sent, so an edit keeps showing it resolved instead of dropping it."""
+    latest = {_alert_key(alert): alert for alert in update.alerts}
+    alerts = [latest.pop(_alert_key(alert), alert) for alert in shown.alerts]
+    alerts += latest.values()
+    status = "firing" if any(alert.status == "firing" for alert in alerts) else "resolved"
+    return replace(update, alerts=tuple(alerts), status=status)
