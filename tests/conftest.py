@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.discord import FakeDiscord, running
 from tests.postgres import PostgresServer
 from tests.support import recorded
 
@@ -26,3 +27,10 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.remove()
+
+
+@pytest.fixture
+def discord() -> Iterator[FakeDiscord]:
+    """The Discord fake (tests/fakes/discord.py) on a free port; `discord.url()` is a webhook URL."""
+    with running(FakeDiscord()) as fake:
+        yield fake

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import email
-import email.policy
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,47 +11,18 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from bridge.app import create_app
 from bridge.load import config_from_mapping
 from tests.bridge.helpers import eventually, webhook
-from tests.fakes.discord import FakeDiscord, running
-from tests.support import free_port
-
-
-class Mailbox:
-    """aiosmtpd handler: answers the scripted temporary failures first, then keeps every message."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.temporary_failures = 0
-        self.attempts = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
-        self.attempts += 1
-        if self.temporary_failures > 0:
-            self.temporary_failures -= 1
-            return "451 4.3.0 Try again later"
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))  # type: ignore[arg-type]
-        return "250 OK"
-
-
-@pytest.fixture
-def discord() -> Iterator[FakeDiscord]:
-    with running(FakeDiscord()) as fake:
-        yield fake
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.smtp import Mailbox, smtp_server
 
 
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield box, controller.port
-    finally:
-        controller.stop()
+    with smtp_server(Mailbox()) as served:
+        yield served
 
 
 @contextlib.asynccontextmanager

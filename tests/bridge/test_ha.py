@@ -19,17 +19,11 @@ import httpx
 import pytest
 
 from tests.bridge.helpers import FakeChannel, make_config, notification, webhook
-from tests.fakes.discord import FakeDiscord, running
+from tests.fakes.discord import FakeDiscord
 from tests.postgres import PostgresServer
 from tests.support import Process, free_port, python_module, wait_until
 
 LEASE = "2s"  # short, so a killed replica's rows are taken over within the test
-
-
-@pytest.fixture
-def discord() -> Iterator[FakeDiscord]:
-    with running(FakeDiscord()) as fake:
-        yield fake
 
 
 class Bridge:

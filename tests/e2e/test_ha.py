@@ -21,15 +21,14 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from allim.stack import configs
 from allim.stack.checkout import find_checkout
 from allim.stack.supervise import alertmanager_args, find_alertmanager
-from tests.e2e.test_pipeline import Mailbox
 from tests.fakes.discord import FakeDiscord
+from tests.fakes.smtp import Mailbox, smtp_server
 from tests.postgres import PostgresServer
-from tests.support import REPO, Process, ThreadedServer, free_port, python_module, wait_until
+from tests.support import REPO, Process, free_port, python_module, wait_until
 
 CHECKOUT = find_checkout(REPO)
 ALERTMANAGER_DIR = CHECKOUT.alertmanager_yml.parent
@@ -112,22 +111,10 @@ def duplicates(cluster: Cluster) -> float:
 
 
 @pytest.fixture
-def smtp() -> Iterator[Controller]:
+def smtp() -> Iterator[tuple[Mailbox, int]]:
     """aiosmtpd on a free port; its handler, a Mailbox, keeps what the bridges mail."""
-    controller = Controller(Mailbox(), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def discord() -> Iterator[FakeDiscord]:
-    fake = FakeDiscord()
-    with ThreadedServer(fake.app) as server:
-        fake.base = server.url
-        yield fake
+    with smtp_server(Mailbox()) as served:
+        yield served
 
 
 @pytest.fixture
@@ -139,7 +126,7 @@ def partitioned() -> bool:
 
 @pytest.fixture
 def cluster(
-    tmp_path: Path, postgres: PostgresServer, discord: FakeDiscord, smtp: Controller, partitioned: bool
+    tmp_path: Path, postgres: PostgresServer, discord: FakeDiscord, smtp: tuple[Mailbox, int], partitioned: bool
 ) -> Iterator[Cluster]:
     alertmanager_bin = find_alertmanager()
     assert alertmanager_bin, "Debian's prometheus-alertmanager is required (make test installs it)"
@@ -161,7 +148,7 @@ def cluster(
             "BRIDGE_AUTH_TOKEN_FILE": str(token_file),
             "DISCORD_WEBHOOK_URL": discord.url(),
             "SMTP_SERVER": "127.0.0.1",
-            "SMTP_PORT": str(smtp.port),
+            "SMTP_PORT": str(smtp[1]),
             "SMTP_TLS": "none",
             "SMTP_FROM": "allim@example.test",
             "EMAIL_TO": "oncall@example.test",
@@ -186,7 +173,7 @@ def cluster(
             if not partitioned:
                 args = [arg for arg in args if not arg.startswith("--cluster.")] + cluster_flags(peer, peers)
             start(f"alertmanager-{peer.name}", args)
-        result = Cluster(peers, bridges, discord, smtp.handler, processes)
+        result = Cluster(peers, bridges, discord, smtp[0], processes)
         try:
             for peer in peers:
                 bridges[peer.name].wait_http(f"http://{peer.bridge_address}/readyz")

@@ -8,8 +8,6 @@ builds them, so this test checks the files users run.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import hashlib
 import hmac
 import json
@@ -22,7 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from allim.stack import configs
 from allim.stack.checkout import find_checkout
@@ -32,6 +29,7 @@ from tests.fakes.discord import FakeDiscord
 from tests.fakes.ga4 import FakeGa4, make_key_file
 from tests.fakes.hetrixtools import FakeHetrixTools, build_monitors, webhook_payload
 from tests.fakes.sentry import ORG, TOKEN, FakeSentry, make_issue
+from tests.fakes.smtp import Mailbox, smtp_server
 from tests.support import REPO, Process, ThreadedServer, free_port, python_module, wait_until
 
 SCRAPE, EVALUATION, GROUP_WAIT = 1.0, 1.0, 1.0
@@ -39,20 +37,6 @@ HETRIX_WEBHOOK_TOKEN = "e2e-hetrix-webhook-token"
 SENTRY_SECRET = "e2e-sentry-client-secret"
 BRIDGE_TOKEN = "e2e-bridge-token"
 GA4_EMAIL = "allim-e2e@allim-test.iam.gserviceaccount.com"
-
-
-class Mailbox:
-    """aiosmtpd handler keeping every message."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
-
-    def subjects(self) -> list[str]:
-        return [str(m["Subject"]) for m in self.messages]
 
 
 @dataclass
@@ -113,10 +97,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
         discord = FakeDiscord()
         discord_server = cleanup.enter_context(ThreadedServer(discord.app))
         discord.base = discord_server.url
-        mailbox = Mailbox()
-        smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-        smtp.start()
-        cleanup.callback(smtp.stop)
+        mailbox, smtp_port = cleanup.enter_context(smtp_server(Mailbox()))
 
         addresses = {name: f"127.0.0.1:{free_port()}" for name in ("exporter", "bridge", "prometheus", "alertmanager")}
         pipe = Pipeline(addresses, hetrix, discord, mailbox)
@@ -156,7 +137,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
             {
                 "DISCORD_WEBHOOK_URL": discord.url(),
                 "SMTP_SERVER": "127.0.0.1",
-                "SMTP_PORT": str(smtp.port),
+                "SMTP_PORT": str(smtp_port),
                 "SMTP_TLS": "none",
                 "SMTP_FROM": "allim@example.test",
                 "EMAIL_TO": "oncall@example.test",
