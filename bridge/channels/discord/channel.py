@@ -8,6 +8,7 @@ none is posted twice. A failure raises SendError with `delivered_parts` set to t
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from typing import Any
@@ -86,6 +87,14 @@ class DiscordChannel:
         """Wait for the bucket to refill when Discord says it is empty, instead of running into a 429."""
         if response.headers.get("X-RateLimit-Remaining") == "0":
             await asyncio.sleep(min(_float(response.headers.get("X-RateLimit-Reset-After")) or 0.0, MAX_PACE))
+
+    def preview(self, notification: Notification) -> list[tuple[str, str]]:
+        """The JSON body of each message, as posted (for the console); the webhook's token is not part of it."""
+        messages = discord_messages(notification, self.formatting, self.config)
+        return [
+            (f"POST webhook {self.target} ({i}/{len(messages)})", json.dumps(body, indent=2, ensure_ascii=False))
+            for i, body in enumerate(messages, 1)
+        ]
 
 
 def _message_ref(response: httpx.Response) -> dict[str, str]:
