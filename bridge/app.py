@@ -229,7 +229,7 @@ def create_app(
         Route("/alertmanager/{receiver}", endpoint(alertmanager_webhook, counted=True), methods=["POST"]),
         Route("/api/alerts/send", endpoint(legacy_send, counted=True), methods=["POST"]),
         *api_routes(),
-        *console_routes(config),
+        *console_routes(config, clock),
         stylesheet_route(),
         Route("/metrics", metrics),
         Route("/healthz", healthz),

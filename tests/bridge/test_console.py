@@ -12,9 +12,11 @@ import pytest
 
 from allim.rejected import Rejected
 from allim.secret import Secret
+from bridge.__main__ import parse_args
 from bridge.channels.log import LogChannel
 from bridge.config import Formatting
 from bridge.console.csrf import MAX_AGE, FormTokens
+from bridge.load import config_from_mapping
 from tests.bridge.console_client import (
     BEARER,
     TOKEN,
@@ -201,3 +203,23 @@ async def test_console_speaks_korean(tmp_path, channels):
     assert '<html lang="ko">' in page
     for text in ("브리지 콘솔", "수신자와 채널", "재전송", "실패 모두 재전송", "테스트 발송", "가동 시간"):
         assert text in page, text
+
+
+async def test_console_start_says_whether_actions_are_open(tmp_path, channels, caplog):
+    caplog.set_level("INFO", logger="bridge")
+    async with bridge_client(tmp_path, channels, token=None, console_actions=True):
+        pass
+    assert "console actions are on without BRIDGE_AUTH_TOKEN" in caplog.text
+    caplog.clear()
+    async with bridge_client(tmp_path / "ro", channels, token=None):
+        pass
+    assert "the console is read-only" in caplog.text and "console actions are on" not in caplog.text
+
+
+def test_console_actions_flag_and_config_key():
+    assert parse_args(["--web.console-actions"]).console_actions is True
+    assert parse_args([]).console_actions is False
+    assert config_from_mapping({"console_actions": True}, {}).console_actions is True
+    assert config_from_mapping({}, {}).console_actions is False
+    korean = config_from_mapping({"timezone": "Asia/Seoul"}, {"ALLIM_LANGUAGE": "ko"})
+    assert (korean.formatting.language, korean.formatting.timezone) == ("ko", "Asia/Seoul")
