@@ -15,8 +15,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -27,16 +26,20 @@ from starlette.routing import Route
 
 from allim import __version__
 from allim.redact import TOKEN_PATTERNS, Redactor
-from allim.requests import Rejected, parse_json, read_body, require_json
+from allim.requests import Rejected, read_json
+from allim.web.pages import stylesheet_route
+from bridge.access import endpoint
 from bridge.alertmanager import Notification, PayloadError
-from bridge.auth import authorized
+from bridge.api import api_routes
 from bridge.channels import Channel
 from bridge.config import DEFAULT_RECEIVER, BridgeConfig
+from bridge.console import console_routes
 from bridge.dispatch import Backoff, Dispatcher, Worker
 from bridge.legacy import notification_from_legacy
 from bridge.metrics import BridgeMetrics
 from bridge.outbox import ChannelRef, Outbox
 from bridge.receivers import build_channels
+from bridge.state import BridgeState, accept
 from bridge.store import Database, StoreError, database_for
 
 log = logging.getLogger("bridge")
@@ -52,17 +55,6 @@ def replica_id() -> str:
     return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(3)}"
 
 
-@dataclass
-class BridgeState:
-    config: BridgeConfig
-    outbox: Outbox
-    metrics: BridgeMetrics
-    dispatcher: Dispatcher
-    receivers: dict[str, list[ChannelRef]]
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    ready: bool = False
-
-
 def _pending(outbox: Outbox, channel: str) -> float:
     """Undelivered rows of a channel for /metrics, from memory (never below 0 between two refreshes)."""
     return max(0, outbox.pending[channel])
@@ -76,57 +68,16 @@ def _refs(receiver: str, channels: list[Channel]) -> list[ChannelRef]:
     return refs
 
 
-Handler = Callable[[Request, "BridgeState"], Awaitable[Response]]
-
-
-def _endpoint(handler: Handler, *, counted: bool = True) -> Callable[[Request], Awaitable[Response]]:
-    """Auth, the one-line 4xx/5xx answers, and allim_bridge_webhook_requests_total{code} (`counted`)."""
-
-    async def endpoint(request: Request) -> Response:
-        state: BridgeState = request.app.state.bridge
-        try:
-            if not authorized(request.headers.get("authorization"), state.config.auth_token):
-                raise Rejected(401, "missing or wrong token (Authorization: Bearer <token>)")
-            response = await handler(request, state)
-        except Rejected as exc:
-            log.info("request rejected", extra={"path": request.url.path, "code": exc.status, "reason": exc.reason})
-            response = PlainTextResponse(exc.reason + "\n", status_code=exc.status)
-            if exc.status == 401:
-                response.headers["WWW-Authenticate"] = 'Bearer realm="allim-bridge"'
-        if counted:
-            state.metrics.webhook_requests.labels(str(response.status_code)).inc()
-        return response
-
-    return endpoint
-
-
-async def read_json(request: Request) -> object:
-    """The decoded JSON body. A missing content type is taken as JSON: the old system's scripts post with bare curl."""
-    require_json(request, allow_missing=True)
-    return parse_json(await read_body(request))
-
-
 async def _accept(state: BridgeState, notification: Notification) -> Response:
-    refs = state.receivers[notification.receiver]
-    if not state.ready:
-        raise Rejected(503, "the outbox is not open yet (is the database reachable?)")
-    try:
-        notification_id = await state.outbox.enqueue(notification, refs, state.config.dedup_window)
-    except StoreError as exc:
-        log.error("cannot accept notification", extra={"err": str(exc)})
-        raise Rejected(503, str(exc)) from None
-    if notification_id is None:
-        state.metrics.duplicates.inc()
-        return JSONResponse({"status": "duplicate", "detail": "already accepted within the dedup window"})
-    state.dispatcher.wake([ref.key for ref in refs])
-    return JSONResponse({"status": "accepted", "id": notification_id})
+    return JSONResponse(await accept(state, notification))
 
 
 async def alertmanager_webhook(request: Request, state: BridgeState) -> Response:
     receiver = request.path_params["receiver"]
     if receiver not in state.receivers:
         raise Rejected(404, f"unknown receiver {receiver!r}; configured: {', '.join(sorted(state.receivers))}")
-    body = await read_json(request)
+    # A missing content type is taken as JSON: the old system's scripts post with bare curl.
+    body = await read_json(request, allow_missing_type=True)
     try:
         notification = Notification.from_webhook(body, receiver)
     except PayloadError as exc:
@@ -135,20 +86,12 @@ async def alertmanager_webhook(request: Request, state: BridgeState) -> Response
 
 
 async def legacy_send(request: Request, state: BridgeState) -> Response:
-    body = await read_json(request)
+    body = await read_json(request, allow_missing_type=True)
     try:
         notification = notification_from_legacy(body, DEFAULT_RECEIVER)
     except PayloadError as exc:
         raise Rejected(400, str(exc)) from None
     return await _accept(state, notification)
-
-
-async def notifications(request: Request, state: BridgeState) -> Response:
-    try:
-        limit = min(500, max(1, int(request.query_params.get("limit", "50"))))
-    except ValueError:
-        raise Rejected(400, "limit must be a whole number") from None
-    return JSONResponse({"notifications": await state.outbox.recent(limit)})
 
 
 async def metrics(request: Request) -> Response:
@@ -256,8 +199,16 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state.started_at = clock()
         if config.auth_token is None:
             log.warning("BRIDGE_AUTH_TOKEN is not set: anyone who can reach the bridge can send notifications")
+            if config.console_actions:
+                log.warning(
+                    "console actions are on without BRIDGE_AUTH_TOKEN: anyone who can reach the bridge can retry"
+                    " deliveries and send test notifications"
+                )
+            else:
+                log.info("the console is read-only (no BRIDGE_AUTH_TOKEN, no --web.console-actions)")
         if database.shared:
             state.tasks.append(asyncio.create_task(_open_when_reachable(state), name="open outbox"))
         else:
@@ -276,9 +227,11 @@ def create_app(
                 await http.aclose()
 
     routes = [
-        Route("/alertmanager/{receiver}", _endpoint(alertmanager_webhook), methods=["POST"]),
-        Route("/api/alerts/send", _endpoint(legacy_send), methods=["POST"]),
-        Route("/api/notifications", _endpoint(notifications, counted=False), methods=["GET"]),
+        Route("/alertmanager/{receiver}", endpoint(alertmanager_webhook, counted=True), methods=["POST"]),
+        Route("/api/alerts/send", endpoint(legacy_send, counted=True), methods=["POST"]),
+        *api_routes(),
+        *console_routes(config, clock),
+        stylesheet_route(),
         Route("/metrics", metrics),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

@@ -105,6 +105,8 @@ class BridgeConfig:
     auth_token: Secret | None = None
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     dedup_window: float = 300.0
+    formatting: Formatting = field(default_factory=Formatting)  # the bridge's own: the console's language and zone
+    console_actions: bool = False  # the console may retry and send tests without an auth token
 
     def secrets(self) -> list[str]:
         """Every credential's value, so error texts can be scrubbed of them before they are stored or logged."""

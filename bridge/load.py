@@ -5,6 +5,7 @@
     language: ko                                   # or ALLIM_LANGUAGE
     timezone: Asia/Seoul                           # or ALLIM_TIMEZONE
     dedup_window: 5m
+    console_actions: false                         # or --web.console-actions: retry/send test without a token
     smtp: {server: smtp.example.com, port: 587, username: bridge, password_file: /run/secrets/smtp, from: a@x}
     receivers:
       critical:
@@ -207,6 +208,8 @@ def config_from_mapping(
         auth_token=root.secret("auth_token", env="BRIDGE_AUTH_TOKEN"),
         outbox=_outbox(root),
         dedup_window=root.duration("dedup_window", 300.0, minimum=0),
+        formatting=formatting,
+        console_actions=root.boolean("console_actions", False),
     )
     root.check_unknown()
     root.raise_if_problems()

@@ -334,6 +334,14 @@ class Outbox:
             deliveries = await self._deliveries(tx, [notification_id])
         return _summary(rows[0], deliveries[notification_id]), Notification.from_json(rows[0][2])
 
+    async def bodies(self, ids: Sequence[int]) -> dict[int, Notification]:
+        """The stored notifications of these ids (unknown ids left out), in one query: a listing's titles."""
+        if not ids:
+            return {}
+        async with self.database.transaction() as tx:
+            rows = await tx.execute(f"SELECT id, body FROM notifications WHERE id IN ({in_list(ids)})", ids)
+        return {int(row[0]): Notification.from_json(row[1]) for row in rows}
+
     async def _deliveries(self, tx: Tx, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
         found: dict[int, list[dict[str, Any]]] = collections.defaultdict(list)
         if not ids:

@@ -11,9 +11,8 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
-import httpx
+from bridge.cli import BridgeClient, CliError, add_connection_flags, token_of
 
 
 def sample_payload(receiver: str, status: str, started: datetime) -> dict[str, object]:
@@ -50,31 +49,28 @@ def sample_payload(receiver: str, status: str, started: datetime) -> dict[str, o
 def main(argv: Sequence[str], env: Mapping[str, str]) -> int:
     parser = argparse.ArgumentParser(prog="allim-bridge send-test", description=__doc__.splitlines()[0])
     parser.add_argument("--receiver", default="default", help="receiver name (default: default)")
-    parser.add_argument("--url", default="http://127.0.0.1:8000", help="the bridge's base URL")
-    parser.add_argument("--token", default=env.get("BRIDGE_AUTH_TOKEN"), help="default: $BRIDGE_AUTH_TOKEN")
-    parser.add_argument(
-        "--token-file", default=env.get("BRIDGE_AUTH_TOKEN_FILE"), help="a file holding the token (or $..._FILE)"
-    )
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between firing and resolved")
+    add_connection_flags(parser, env)
     args = parser.parse_args(argv)
-    token = args.token
-    if not token and args.token_file:
-        token = Path(args.token_file).read_text(encoding="utf-8").strip()
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    url = f"{args.url.rstrip('/')}/alertmanager/{args.receiver}"
+    try:
+        client = BridgeClient(args.url, token_of(args))
+    except CliError as exc:
+        print(f"allim-bridge: {exc}", file=sys.stderr)
+        return 1
     started = datetime.now(UTC)
     ok = True
     for i, status in enumerate(("firing", "resolved")):
         if i:
             time.sleep(args.interval)
         try:
-            response = httpx.post(url, json=sample_payload(args.receiver, status, started), headers=headers, timeout=10)
-        except httpx.HTTPError as exc:
-            print(f"{status}: cannot reach {args.url}: {type(exc).__name__}", file=sys.stderr)
+            body = sample_payload(args.receiver, status, started)
+            response = client.post_json(f"/alertmanager/{args.receiver}", body)
+        except CliError as exc:
+            print(f"{status}: {exc}", file=sys.stderr)
             return 1
         outcome = response.text.strip().splitlines()[0] if response.text.strip() else ""
         print(f"{status}: HTTP {response.status_code} {outcome}")
         ok = ok and response.status_code == 200
     if ok:
-        print(f"sent; delivery state: {args.url.rstrip('/')}/api/notifications")
+        print(f"sent; delivery state: {client.url}/ (console) or allim-bridge notifications --url {client.url}")
     return 0 if ok else 1

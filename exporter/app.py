@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -12,13 +12,15 @@ import httpx
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from allim import __version__
 from allim.metrics import new_registry
+from allim.web.pages import stylesheet_route
 from exporter.config import ExporterConfig
+from exporter.landing import landing_page
 from exporter.scheduler import start_pollers
 from exporter.snapshot import HealthCollector, Snapshot
 from exporter.sources import SOURCES, Source, build_sources
@@ -38,6 +40,8 @@ class ExporterState:
     registry: CollectorRegistry
     webhook_requests: Counter
     pollers: list[asyncio.Task[None]] = field(default_factory=list)
+    language: str = "en"  # the landing page's (ALLIM_LANGUAGE)
+    started_at: float | None = None
 
 
 def build_registry(snapshot: Snapshot) -> tuple[CollectorRegistry, Counter]:
@@ -78,16 +82,8 @@ async def metrics(request: Request) -> Response:
 
 async def landing(request: Request) -> Response:
     state: ExporterState = request.app.state.exporter
-    rows = "".join(
-        f"<tr><td>{html.escape(name)}</td><td>{'up' if s.up else ('down' if s.attempted else 'pending')}</td>"
-        f"<td>{s.source.config.interval:g}s</td></tr>"
-        for name, s in state.snapshot.states.items()
-    )
-    return HTMLResponse(
-        "<!doctype html><html><head><title>allim exporter</title></head><body>"
-        f"<h1>allim exporter</h1><p>version {html.escape(__version__)}</p>"
-        '<p><a href="metrics">Metrics</a> · <a href="healthz">Health</a> · <a href="readyz">Ready</a></p>'
-        f"<table><tr><th>source</th><th>state</th><th>interval</th></tr>{rows}</table></body></html>"
+    return landing_page(
+        request, state.snapshot, set(state.sources), language=state.language, started_at=state.started_at
     )
 
 
@@ -108,18 +104,21 @@ def create_app(
     client: httpx.AsyncClient | None = None,
     sources: list[Source] | None = None,
     start_polling: bool = True,
+    language: str = "en",
 ) -> Starlette:
-    """The app; its lifespan owns the shared HTTP client and the pollers. `sources` overrides the configured ones."""
+    """The app; its lifespan owns the shared HTTP client and the pollers. `sources` overrides the configured ones;
+    `language` (en, ko) is the landing page's."""
     own_client = client is None
     http = client or httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
     if sources is None:
         sources = build_sources(config.sources, http)
     snapshot = Snapshot(sources)
     registry, webhook_requests = build_registry(snapshot)
-    state = ExporterState({s.name: s for s in sources}, snapshot, registry, webhook_requests)
+    state = ExporterState({s.name: s for s in sources}, snapshot, registry, webhook_requests, language=language)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state.started_at = time.time()
         if start_polling:
             state.pollers = start_pollers(sources, snapshot)
         try:
@@ -134,6 +133,7 @@ def create_app(
 
     routes: list[BaseRoute] = [
         Route("/", landing),
+        stylesheet_route(),
         Route("/metrics", metrics),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

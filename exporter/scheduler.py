@@ -43,7 +43,7 @@ async def poll_once(source: Source, snapshot: Snapshot) -> str | None:
         snapshot.record_success(source.name, duration)
         log.debug("poll ok", extra={"source": source.name, "duration": round(duration, 3)})
         return None
-    snapshot.record_failure(source.name, duration, reason)
+    snapshot.record_failure(source.name, duration, reason, message)
     log.warning("poll failed", extra={"source": source.name, "reason": reason, "err": message})
     return reason
 
@@ -67,6 +67,7 @@ async def poll_forever(
         now = clock()
         if next_start < now:  # a poll overran its slot: skip the missed slots instead of bursting
             next_start = now + interval - ((now - next_start) % interval)
+        snapshot.schedule(source.name, next_start - now)
         await sleep(next_start - now)
 
 

@@ -45,6 +45,12 @@ class SourceState:
     last_success: float | None = None
     duration: float | None = None
     errors: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
+    # For the landing page: the last failure (its message holds no secret, see SourceError), the samples last
+    # published, and when the scheduler polls next (unix times).
+    last_error: str | None = None
+    last_error_at: float | None = None
+    series: int | None = None
+    next_poll: float | None = None
 
 
 class Snapshot:
@@ -76,6 +82,7 @@ class Snapshot:
         if seq < state.chunk_seq:
             return
         state.chunk, state.chunk_seq = chunk, seq
+        state.series = sum(len(family.samples) for family in families)
         self._gzip_prefix = None
 
     def record_success(self, name: str, duration: float) -> None:
@@ -84,10 +91,15 @@ class Snapshot:
         state.attempted, state.up, state.last_success, state.duration = True, True, now, duration
         state.expires_at = now + state.source.config.max_age
 
-    def record_failure(self, name: str, duration: float, reason: str) -> None:
+    def record_failure(self, name: str, duration: float, reason: str, message: str = "") -> None:
         state = self.states[name]
         state.attempted, state.up, state.duration = True, False, duration
         state.errors[reason] = state.errors.get(reason, 0) + 1
+        state.last_error, state.last_error_at = f"{reason}: {message}" if message else reason, self.clock()
+
+    def schedule(self, name: str, delay: float) -> None:
+        """The source's next poll starts in `delay` seconds (what the landing page shows)."""
+        self.states[name].next_poll = self.clock() + delay
 
     # -- readers -------------------------------------------------------------------------
     @property

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the tests need outside Python, only when missing: Debian's prometheus and
 # prometheus-alertmanager (promtool, amtool and the real binaries for the end-to-end test),
-# postgresql (initdb/pg_ctl for the shared-outbox tests, which start their own throw-away cluster)
-# and kubectl (rendering deploy/kubernetes).
+# postgresql (initdb/pg_ctl for the shared-outbox tests, which start their own throw-away cluster),
+# chromium (the browser tests under tests/browser drive Debian's build through Playwright; Playwright's own browser
+# download is never used) and kubectl (rendering deploy/kubernetes).
 set -euo pipefail
 
 # kubectl with kustomize v5 renders deploy/kubernetes for tests/deploy/test_kube.py. Debian bookworm's
@@ -36,6 +37,7 @@ for bin in prometheus promtool; do command -v "$bin" >/dev/null 2>&1 || { missin
 { command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null 2>&1 && command -v amtool >/dev/null 2>&1 \
   || missing+=(prometheus-alertmanager)
 { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ]; then

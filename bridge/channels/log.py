@@ -50,3 +50,7 @@ class LogChannel:
             ],
             "truncated_alerts": notification.truncated_alerts,
         }
+
+    def preview(self, notification: Notification) -> list[tuple[str, str]]:
+        """The line written to stdout (for the console)."""
+        return [("stdout", json.dumps(self.record(notification), ensure_ascii=False))]

@@ -18,6 +18,7 @@ Per alert group (Attempt.group_state, kept in the outbox), when the config asks 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 from dataclasses import asdict, dataclass, field
@@ -222,6 +223,14 @@ class DiscordChannel:
         """Wait for the bucket to refill when Discord says it is empty, instead of running into a 429."""
         if response.headers.get("X-RateLimit-Remaining") == "0":
             await asyncio.sleep(min(_float(response.headers.get("X-RateLimit-Reset-After")) or 0.0, MAX_PACE))
+
+    def preview(self, notification: Notification) -> list[tuple[str, str]]:
+        """The JSON body of each message, as posted (for the console); the webhook's token is not part of it."""
+        messages = discord_messages(notification, self.formatting, self.config)
+        return [
+            (f"POST webhook {self.target} ({i}/{len(messages)})", json.dumps(body, indent=2, ensure_ascii=False))
+            for i, body in enumerate(messages, 1)
+        ]
 
 
 def _webhook_id(url: str) -> str:

@@ -95,6 +95,13 @@ class EmailChannel:
         """Server replies may echo what we sent; the password must never travel on in an error."""
         return self._redact(message)
 
+    def preview(self, notification: Notification) -> list[tuple[str, str]]:
+        """The mail as built for sending (for the console): its headers, the text part and the HTML part's source."""
+        msg = build_message(notification, self.config, self.formatting)
+        headers = "\n".join(f"{name}: {msg[name]}" for name in ("From", "To", "Subject"))
+        parts = [(subtype, msg.get_body((subtype,))) for subtype in ("plain", "html")]
+        return [("headers", headers)] + [(f"text/{sub}", part.get_content()) for sub, part in parts if part is not None]
+
 
 def _replies(refused: dict[str, tuple[int, bytes]]) -> str:
     return ", ".join(f"{addr} {code} {text.decode(errors='replace')}" for addr, (code, text) in refused.items())

@@ -1,0 +1,73 @@
+"""The exporter's landing page: which source is failing and why, the webhooks, the links; en and ko."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.testclient import TestClient
+
+from exporter.app import create_app
+from exporter.config import load_config
+from exporter.sources.upstream import RateLimitGate, SourceError
+from tests.exporter.fakesources import RaisingSource, StaticSource, source_config
+from tests.support import wait_until
+
+
+class FailingSource(StaticSource):
+    """Fails like an upstream answering 503, with a message that must be escaped on the page."""
+
+    async def collect(self):  # type: ignore[override]
+        self.calls += 1
+        raise SourceError("http_5xx", "stats: HTTP 503 <b>upstream down</b>")
+
+
+def row(html: str, source: str) -> str:
+    match = re.search(rf'<tr data-source="{source}">.*?</tr>', html, re.S)
+    assert match, f"no row for {source}"
+    return match.group(0)
+
+
+def landing(*sources: object, language: str = "en") -> str:
+    app = create_app(load_config(None, {}), sources=list(sources), language=language)  # type: ignore[arg-type]
+    with TestClient(app) as client:
+        wait_until(lambda: client.get("/readyz").status_code == 200, timeout=5, what="first polls")
+        page = client.get("/")
+        assert page.status_code == 200 and "default-src 'none'" in page.headers["content-security-policy"]
+        for link in re.findall(r'href="([^"#:]+)"', page.text):  # every link of ours (not the data: icon)
+            assert client.get("/" + link.lstrip("./")).status_code == 200, link
+        return page.text
+
+
+def test_landing_tells_which_source_fails_and_why() -> None:
+    good = StaticSource("good", config=source_config(interval=30, timeout=1))
+    limited = StaticSource("limited", config=source_config(interval=30, timeout=1))
+    limited.gate = RateLimitGate()  # type: ignore[attr-defined]
+    limited.gate.remaining = 17  # type: ignore[attr-defined]
+    bad = FailingSource("bad", config=source_config(interval=30, timeout=1))
+    html = landing(good, limited, bad, RaisingSource("buggy"))
+    up = row(html, "good")
+    assert "<td>good</td>" in up and 'state-up">up<' in up
+    assert re.search(r">(just now|\d+ s ago)</span>", up)  # the last success
+    assert re.search(r"<td>in (29|30) s", up)  # the next poll
+    assert '<td class="num">1</td>' in up  # one series served
+    assert '<td class="num">17</td>' in row(html, "limited")
+    down = row(html, "bad")
+    assert 'state-down">down<' in down
+    assert "http_5xx: stats: HTTP 503 &lt;b&gt;upstream down&lt;/b&gt;" in down and "<b>" not in down
+    assert "other: RuntimeError: boom" in row(html, "buggy")
+
+
+def test_landing_lists_the_webhooks_and_whether_each_is_on() -> None:
+    html = landing(StaticSource("sentry"))
+    assert "POST /webhooks/sentry</td><td>sentry</td>" in html
+    hetrix = re.search(r"POST /webhooks/hetrixtools</td>.*?</tr>", html, re.S).group(0)  # type: ignore[union-attr]
+    assert "disabled" in hetrix
+    sentry = re.search(r"POST /webhooks/sentry</td>.*?</tr>", html, re.S).group(0)  # type: ignore[union-attr]
+    assert "state-enabled" in sentry
+    for link in ('href="metrics"', 'href="healthz"', 'href="readyz"', 'href="static/allim.css"'):
+        assert link in html
+
+
+def test_landing_in_korean() -> None:
+    html = landing(StaticSource("a"), language="ko")
+    assert '<html lang="ko">' in html and "익스포터" in html and "마지막 성공" in html and "웹훅" in html
