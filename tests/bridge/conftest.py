@@ -26,7 +26,9 @@ def make_database(kind: str, request: pytest.FixtureRequest, tmp_path, **options
     from bridge.store.postgres import PostgresDatabase
 
     server: PostgresServer = request.getfixturevalue("postgres")
-    return PostgresDatabase(server.create_database(), timeout=options.get("busy_timeout", 5.0))
+    # busy_timeout is SQLite's lock wait (tests set it short to see a lock fail fast); the pool's wait for a
+    # connection stays generous, or a loaded machine fails the first connect of a test.
+    return PostgresDatabase(server.create_database(), timeout=5.0)
 
 
 @pytest.fixture(params=STORES)

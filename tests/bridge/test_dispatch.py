@@ -16,9 +16,11 @@ REF = ChannelRef("default/fake/0", "fake", "fake:room")
 @pytest.fixture
 async def outbox(store, request, tmp_path):
     box = Outbox(make_database(store, request, tmp_path), clock=Clock())
-    await box.open()
-    yield box
-    await box.close()
+    try:  # closed even when opening fails: an unclosed pool's tasks would hang the event loop's teardown
+        await box.open()
+        yield box
+    finally:
+        await box.close()
 
 
 class Waits:

@@ -15,9 +15,11 @@ REFS = [ChannelRef("default/discord/0", "discord", "discord:…/1"), ChannelRef(
 @pytest.fixture
 async def outbox(store, request, tmp_path):
     box = Outbox(make_database(store, request, tmp_path, busy_timeout=0.1), max_pending=10, clock=Clock())
-    await box.open()
-    yield box
-    await box.close()
+    try:  # closed even when opening fails: an unclosed pool's tasks would hang the event loop's teardown
+        await box.open()
+        yield box
+    finally:
+        await box.close()
 
 
 @pytest.fixture
