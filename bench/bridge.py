@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bridge.py [--count 1000] [--rate 100] [--repeat 3]
     .venv/bin/python bench/bridge.py --database postgresql://user:pw@127.0.0.1:5432/bench [--replicas 2]
+    .venv/bin/python bench/bridge.py --database ... --count 300 --discord-latency 0.05   # delivery throughput
 
 Without --database it measures the embedded SQLite outbox. With it, one invocation measures side by side
 (interleaved, `--repeat` rounds, medians printed): SQLite, PostgreSQL with one replica, and PostgreSQL with
@@ -42,9 +43,12 @@ class Discord(BaseHTTPRequestHandler):
 
     received: list[float] = []
     lock = threading.Lock()
+    latency = 0.0  # seconds each request takes (Discord's own round trip is tens of milliseconds)
 
     def do_POST(self) -> None:  # noqa: N802
         self.rfile.read(int(self.headers["Content-Length"]))
+        if Discord.latency:
+            time.sleep(Discord.latency)
         with Discord.lock:
             Discord.received.append(time.monotonic())
         self.send_response(200)
@@ -134,7 +138,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="rounds of every setup (default 3)")
     parser.add_argument("--database", help="a PostgreSQL URL to measure beside SQLite (its tables are emptied)")
     parser.add_argument("--replicas", type=int, default=2, help="replicas of the last PostgreSQL setup (default 2)")
+    parser.add_argument(
+        "--discord-latency",
+        type=float,
+        default=0.0,
+        help="seconds the fake takes per message (default 0); with a latency, delivery rather than the webhook rate"
+        " bounds deliveries/s, which shows what more replicas add",
+    )
     args = parser.parse_args()
+    Discord.latency = args.discord_latency
     server = ThreadingHTTPServer(("127.0.0.1", 0), Discord)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     discord_url = f"http://127.0.0.1:{server.server_address[1]}/api/webhooks/1/bench"
@@ -152,7 +164,8 @@ def main() -> None:
                 print(f"round {round_ + 1}, {name}: {result}", file=sys.stderr, flush=True)
     finally:
         server.shutdown()
-    print(f"{args.count} webhooks per run at {args.rate:g}/s; median of {args.repeat} interleaved rounds")
+    latency = f", Discord fake {args.discord_latency * 1000:g} ms per message" if args.discord_latency else ""
+    print(f"{args.count} webhooks per run at {args.rate:g}/s{latency}; median of {args.repeat} interleaved rounds")
     print("| store | ack p50 | ack p99 | deliveries/s | RSS per bridge |\n|---|---|---|---|---|")
     for name, runs in results.items():
         p50, p99 = statistics.median(r.p50 for r in runs), statistics.median(r.p99 for r in runs)
