@@ -58,7 +58,11 @@ def run(args: argparse.Namespace, checkout: Checkout) -> int:
         supervisor.start("exporter", python_service("exporter", addresses["exporter"], args.exporter_config))
         bridge_config = args.bridge_config or (str(checkout.bridge_yml) if checkout.bridge_yml.exists() else None)
         supervisor.start("bridge", python_service("bridge", addresses["bridge"], bridge_config))
-        urls = [f"exporter      http://{addresses['exporter']}/metrics", f"bridge        http://{addresses['bridge']}/"]
+        urls = [
+            f"exporter      http://{addresses['exporter']}/  (status page; metrics at /metrics)",
+            f"bridge        http://{addresses['bridge']}/  (console: any user name, the password is the token"
+            f" in {token_file})",
+        ]
         prometheus, alertmanager = find_prometheus(), find_alertmanager()
         if prometheus and alertmanager:
             am_config = alertmanager_config(addresses["bridge"], token_file, source=checkout.alertmanager_yml)
