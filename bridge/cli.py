@@ -20,8 +20,9 @@ from typing import Any
 
 import httpx
 
+from bridge.outbox_reading import STATES
+
 DEFAULT_URL = "http://127.0.0.1:8000"
-STATES = ("pending", "sent", "dead")
 
 
 class CliError(Exception):

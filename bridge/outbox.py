@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.alertmanager import Notification
-from bridge.store import Database, StoreError, Tx, in_list
+from bridge.outbox_reading import STATES, OutboxReading, parts_from_json
+from bridge.store import Database, StoreError, Tx
 
 OutboxError = StoreError  # the first wave's name for it
+__all__ = ["STATES", "ChannelRef", "Delivery", "Outbox", "OutboxError"]
 Parts = Mapping[int, Mapping[str, Any]] | frozenset[int]  # accepted parts, with or without what was kept for each
 
-STATES = ("pending", "sent", "dead")
 # The head of each (channel instance, alert group) queue: the only rows that may be sent next.
 # The head of each (channel instance, alert group) queue: the only rows that may be sent next. Written as a
 # min() subquery so both planners answer it from the (channel_key, group_key, state, id) index for any table
@@ -48,10 +49,6 @@ DELIVERY_COLUMNS = (
 DEDUP_UPSERT = (
     "INSERT INTO dedup (key, seen_at) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at"
     " WHERE dedup.seen_at < %s RETURNING key"
-)
-DELIVERY_DETAIL = (
-    "id, notification_id, channel_key, channel, target, state, attempts, next_attempt_at, last_error, sent_at,"
-    " delivered_parts"
 )
 
 
@@ -81,7 +78,7 @@ class Delivery:
     part_info: dict[int, dict[str, Any]] = field(default_factory=dict)  # per accepted part: what the channel kept
 
 
-class Outbox:
+class Outbox(OutboxReading):
     """Accepting, claiming, finishing and reading deliveries, on whichever `Database` it is given."""
 
     def __init__(
@@ -295,86 +292,7 @@ class Outbox:
         self.pending.update(str(row[0]) for row in rows)
         return len(rows)
 
-    # -- reading and housekeeping ------------------------------------------------------------
-    async def recent(self, limit: int = 50) -> list[dict[str, Any]]:
-        """The newest notifications with each channel's delivery state (targets are already redacted)."""
-        return await self.notifications(limit=limit)
-
-    async def notifications(
-        self, *, limit: int = 50, state: str | None = None, receiver: str | None = None, before: int | None = None
-    ) -> list[dict[str, Any]]:
-        """Newest first: those with a delivery in `state`, to `receiver`, with an id below `before` (paging)."""
-        where, params = ["1 = 1"], list[Any]()
-        if state is not None:
-            where.append("EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = n.id AND d.state = %s)")
-            params.append(state)
-        if receiver is not None:
-            where.append("n.receiver = %s")
-            params.append(receiver)
-        if before is not None:
-            where.append("n.id < %s")
-            params.append(before)
-        async with self.database.transaction() as tx:
-            rows = await tx.execute(
-                f"SELECT n.id, n.receiver, n.body, n.created_at FROM notifications n WHERE {' AND '.join(where)}"
-                " ORDER BY n.id DESC LIMIT %s",
-                (*params, limit),
-            )
-            deliveries = await self._deliveries(tx, [row[0] for row in rows])
-        return [_summary(row, deliveries[row[0]]) for row in rows]
-
-    async def notification(self, notification_id: int) -> tuple[dict[str, Any], Notification] | None:
-        """One notification's summary (as listed) and the notification itself; None when unknown."""
-        async with self.database.transaction() as tx:
-            rows = await tx.execute(
-                "SELECT n.id, n.receiver, n.body, n.created_at FROM notifications n WHERE n.id = %s", (notification_id,)
-            )
-            if not rows:
-                return None
-            deliveries = await self._deliveries(tx, [notification_id])
-        return _summary(rows[0], deliveries[notification_id]), Notification.from_json(rows[0][2])
-
-    async def bodies(self, ids: Sequence[int]) -> dict[int, Notification]:
-        """The stored notifications of these ids (unknown ids left out), in one query: a listing's titles."""
-        if not ids:
-            return {}
-        async with self.database.transaction() as tx:
-            rows = await tx.execute(f"SELECT id, body FROM notifications WHERE id IN ({in_list(ids)})", ids)
-        return {int(row[0]): Notification.from_json(row[1]) for row in rows}
-
-    async def _deliveries(self, tx: Tx, ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-        found: dict[int, list[dict[str, Any]]] = collections.defaultdict(list)
-        if not ids:
-            return found
-        rows = await tx.execute(
-            f"SELECT {DELIVERY_DETAIL} FROM deliveries WHERE notification_id IN ({in_list(ids)}) ORDER BY id", ids
-        )
-        for row in rows:
-            found[int(row[1])].append(
-                {
-                    "id": row[0],
-                    "channel_key": row[2],
-                    "channel": row[3],
-                    "target": row[4],
-                    "state": row[5],
-                    "attempts": row[6],
-                    "next_attempt_at": row[7],
-                    "last_error": row[8],
-                    "sent_at": row[9],
-                    "delivered_parts": sorted(_parts(row[10])),
-                }
-            )
-        return found
-
-    async def delivery_counts(self) -> dict[str, dict[str, int]]:
-        """Deliveries by channel key and state (every state present, zeros included)."""
-        async with self.database.transaction() as tx:
-            rows = await tx.execute("SELECT channel_key, state, count(*) FROM deliveries GROUP BY channel_key, state")
-        counts: dict[str, dict[str, int]] = collections.defaultdict(lambda: dict.fromkeys(STATES, 0))
-        for key, state, count in rows:
-            counts[str(key)][str(state)] = int(count)
-        return dict(counts)
-
+    # -- housekeeping ------------------------------------------------------------------------
     async def prune(self, retention: float, dedup_window: float) -> int:
         """Delete finished notifications older than `retention`, expired dedup keys, holds and group state;
         the number of notifications deleted."""
@@ -400,21 +318,13 @@ def _owner_param(owner: str | None) -> tuple[str, ...]:
     return (owner,) if owner is not None else ()
 
 
-def _parts(text: str) -> dict[int, dict[str, Any]]:
-    """The stored parts: a JSON object {index: what the channel kept}, or the first wave's list of indexes."""
-    data = json.loads(text)
-    if isinstance(data, list):
-        return {int(index): {} for index in data}
-    return {int(index): dict(info) for index, info in data.items()}
-
-
 def _parts_json(parts: Parts) -> str:
     info = parts if isinstance(parts, Mapping) else {index: {} for index in parts}
     return json.dumps({str(index): info[index] for index in sorted(info)}, sort_keys=True)
 
 
 def _delivery(row: Sequence[Any]) -> Delivery:
-    parts = _parts(row[6])
+    parts = parts_from_json(row[6])
     return Delivery(
         id=int(row[0]),
         notification_id=int(row[1]),
@@ -430,18 +340,3 @@ def _delivery(row: Sequence[Any]) -> Delivery:
         queued_at=float(row[11]),
         part_info=parts,
     )
-
-
-def _summary(row: Sequence[Any], deliveries: list[dict[str, Any]]) -> dict[str, Any]:
-    body = json.loads(row[2])
-    names = sorted({a["labels"].get("alertname", "alert") for a in body["alerts"]})
-    return {
-        "id": row[0],
-        "receiver": row[1],
-        "status": body["status"],
-        "alertnames": names,
-        "alerts": len(body["alerts"]),
-        "group_key": body["group_key"],
-        "created_at": row[3],
-        "deliveries": deliveries,
-    }
