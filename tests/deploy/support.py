@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from pathlib import Path
+
+from tests.markdown import Document
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -30,11 +31,5 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
 
 
-def github_anchor(heading: str) -> str:
-    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
-    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
-    return text.replace(" ", "-")
-
-
 def readme_anchors() -> set[str]:
-    return {github_anchor(m.group(1)) for m in re.finditer(r"^#{1,6} (.+)$", README.read_text(), re.MULTILINE)}
+    return Document.read(README).anchors
