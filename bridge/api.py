@@ -24,7 +24,7 @@ from allim.rejected import Rejected
 from bridge import actions, view
 from bridge.access import endpoint, require_actions, require_same_origin
 from bridge.alertmanager import Alert, Notification
-from bridge.outbox import STATES
+from bridge.outbox_reading import STATES
 from bridge.previews import previews
 from bridge.state import BridgeState
 

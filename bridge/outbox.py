@@ -27,14 +27,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.alertmanager import Notification
-from bridge.outbox_reading import STATES, OutboxReading, parts_from_json
+from bridge.outbox_reading import OutboxReading, parts_from_json
 from bridge.store import Database, StoreError, Tx
 
 OutboxError = StoreError  # the first wave's name for it
-__all__ = ["STATES", "ChannelRef", "Delivery", "Outbox", "OutboxError"]
 Parts = Mapping[int, Mapping[str, Any]] | frozenset[int]  # accepted parts, with or without what was kept for each
 
-# The head of each (channel instance, alert group) queue: the only rows that may be sent next.
 # The head of each (channel instance, alert group) queue: the only rows that may be sent next. Written as a
 # min() subquery so both planners answer it from the (channel_key, group_key, state, id) index for any table
 # size (a NOT EXISTS anti-join was planned as a quadratic scan on a table without statistics).

@@ -22,7 +22,7 @@ from bridge.api import found_notification, listing_filters, titled
 from bridge.config import BridgeConfig
 from bridge.console.csrf import FIELD, FormTokens
 from bridge.console.words import words
-from bridge.outbox import STATES
+from bridge.outbox_reading import STATES
 from bridge.previews import previews
 from bridge.state import BridgeState
 
