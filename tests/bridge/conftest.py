@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import pytest
 
+from bridge.outbox import Outbox
 from bridge.store import Database
 from tests import support
 from tests.postgres import PostgresServer
@@ -29,6 +33,17 @@ def make_database(kind: str, request: pytest.FixtureRequest, tmp_path, **options
     # busy_timeout is SQLite's lock wait (tests set it short to see a lock fail fast); the pool's wait for a
     # connection stays generous, or a loaded machine fails the first connect of a test.
     return PostgresDatabase(server.create_database(), timeout=5.0)
+
+
+@contextlib.asynccontextmanager
+async def opened(box: Outbox) -> AsyncIterator[Outbox]:
+    """`box` opened, and closed afterwards even when opening fails: an unclosed pool's tasks would hang the event
+    loop's teardown."""
+    try:
+        await box.open()
+        yield box
+    finally:
+        await box.close()
 
 
 @pytest.fixture(params=STORES)

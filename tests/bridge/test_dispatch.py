@@ -6,7 +6,7 @@ from bridge.channels import SendError
 from bridge.dispatch import Backoff, Worker
 from bridge.metrics import BridgeMetrics
 from bridge.outbox import ChannelRef, Outbox
-from tests.bridge.conftest import Clock, make_database
+from tests.bridge.conftest import Clock, make_database, opened
 from tests.bridge.helpers import FakeChannel, notification, retryable
 from tests.bridge.test_outbox import _same_database
 
@@ -15,12 +15,8 @@ REF = ChannelRef("default/fake/0", "fake", "fake:room")
 
 @pytest.fixture
 async def outbox(store, request, tmp_path):
-    box = Outbox(make_database(store, request, tmp_path), clock=Clock())
-    try:  # closed even when opening fails: an unclosed pool's tasks would hang the event loop's teardown
-        await box.open()
+    async with opened(Outbox(make_database(store, request, tmp_path), clock=Clock())) as box:
         yield box
-    finally:
-        await box.close()
 
 
 class Waits:

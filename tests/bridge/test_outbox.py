@@ -6,7 +6,7 @@ import pytest
 from bridge.alertmanager import Notification
 from bridge.outbox import ChannelRef, Outbox, OutboxError
 from bridge.store.sqlite import MIGRATIONS, SqliteDatabase
-from tests.bridge.conftest import Clock, make_database
+from tests.bridge.conftest import Clock, make_database, opened
 from tests.bridge.helpers import notification, webhook
 
 REFS = [ChannelRef("default/discord/0", "discord", "discord:…/1"), ChannelRef("default/email/0", "email", "email:a@x")]
@@ -14,20 +14,16 @@ REFS = [ChannelRef("default/discord/0", "discord", "discord:…/1"), ChannelRef(
 
 @pytest.fixture
 async def outbox(store, request, tmp_path):
-    box = Outbox(make_database(store, request, tmp_path, busy_timeout=0.1), max_pending=10, clock=Clock())
-    try:  # closed even when opening fails: an unclosed pool's tasks would hang the event loop's teardown
-        await box.open()
+    database = make_database(store, request, tmp_path, busy_timeout=0.1)
+    async with opened(Outbox(database, max_pending=10, clock=Clock())) as box:
         yield box
-    finally:
-        await box.close()
 
 
 @pytest.fixture
 async def sqlite_outbox(tmp_path):
-    box = Outbox(SqliteDatabase(tmp_path / "outbox.sqlite3", busy_timeout=0.1), max_pending=10, clock=Clock())
-    await box.open()
-    yield box
-    await box.close()
+    database = SqliteDatabase(tmp_path / "outbox.sqlite3", busy_timeout=0.1)
+    async with opened(Outbox(database, max_pending=10, clock=Clock())) as box:
+        yield box
 
 
 async def test_outbox_enqueue_creates_one_pending_delivery_per_channel(outbox):

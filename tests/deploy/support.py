@@ -5,6 +5,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from tests.markdown import Document
 
@@ -29,6 +32,16 @@ def binary(name: str) -> str:
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
+
+
+def rule_groups() -> list[dict[str, Any]]:
+    """The groups of every rule file, in file-name order, as parsed YAML."""
+    return [group for path in sorted(RULES_DIR.glob("*.yml")) for group in yaml.safe_load(path.read_text())["groups"]]
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    """Every alerting rule (recording rules left out) of every rule file."""
+    return [rule for group in rule_groups() for rule in group["rules"] if "alert" in rule]
 
 
 def readme_anchors() -> set[str]:

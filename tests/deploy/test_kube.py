@@ -46,7 +46,17 @@ from tests.deploy.kustomize import (
     render,
     selects,
 )
-from tests.deploy.support import ALERTMANAGER_CONFIG, DEPLOY, README, ROOT, RULES_DIR, binary, run
+from tests.deploy.support import (
+    ALERTMANAGER_CONFIG,
+    DEPLOY,
+    README,
+    ROOT,
+    RULES_DIR,
+    alert_rules,
+    binary,
+    rule_groups,
+    run,
+)
 
 # The oldest Kubernetes these manifests claim (PodDisruptionBudget.unhealthyPodEvictionPolicy is GA in 1.31) and
 # the newest kubernetes-validate ships schemas for.
@@ -70,10 +80,6 @@ def deployments(name: str) -> list[dict[str, Any]]:
 def only_container(deployment: dict[str, Any]) -> dict[str, Any]:
     (container,) = containers(deployment)
     return container
-
-
-def rule_file_groups() -> list[dict[str, Any]]:
-    return [group for path in sorted(RULES_DIR.glob("*.yml")) for group in yaml.safe_load(path.read_text())["groups"]]
 
 
 def secret_env_names(package: str) -> set[str]:
@@ -284,7 +290,7 @@ def test_check_fails_until_a_changed_threshold_is_regenerated(tmp_path: Path) ->
 
 def test_prometheus_rule_holds_exactly_the_rule_files() -> None:
     rule = named(rendered("base"), "PrometheusRule", "allim")
-    assert rule["spec"]["groups"] == rule_file_groups()
+    assert rule["spec"]["groups"] == rule_groups()
 
 
 def test_prometheus_rule_passes_promtool(tmp_path: Path) -> None:
@@ -293,7 +299,7 @@ def test_prometheus_rule_passes_promtool(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump({"groups": rule["spec"]["groups"]}, sort_keys=False))
     result = run(binary("promtool"), "check", "rules", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
-    rules = sum(len(group["rules"]) for group in rule_file_groups())
+    rules = sum(len(group["rules"]) for group in rule_groups())
     assert f"SUCCESS: {rules} rules found" in result.stdout
 
 
@@ -363,7 +369,7 @@ def test_alertmanager_config_receivers_post_to_the_bridge_service() -> None:
 
 def test_alertmanager_config_is_scoped_to_allims_alerts() -> None:
     config = named(rendered("base"), "AlertmanagerConfig", "allim")
-    alerts = {r["alert"] for group in rule_file_groups() for r in group["rules"] if "alert" in r}
+    alerts = {r["alert"] for r in alert_rules()}
     scope = _scope(config)
     assert scope["name"] == "alertname" and scope["matchType"] == "=~"
     assert set(scope["value"].split("|")) == alerts

@@ -13,6 +13,7 @@ from tests.deploy.support import (
     RULE_TESTS_DIR,
     RULES_DIR,
     RUNBOOK_BASE,
+    alert_rules,
     binary,
     readme_anchors,
     run,
@@ -26,10 +27,6 @@ RULE_FILES = sorted(RULES_DIR.glob("*.yml"))
 def alerts(path: Path) -> list[dict]:
     doc = yaml.safe_load(path.read_text())
     return [rule for group in doc["groups"] for rule in group["rules"] if "alert" in rule]
-
-
-def all_alerts() -> list[dict]:
-    return [rule for path in RULE_FILES for rule in alerts(path)]
 
 
 def test_rule_files_exist() -> None:
@@ -52,7 +49,7 @@ def test_promtool_test_rules(rules: Path) -> None:
     assert "SUCCESS" in result.stdout
 
 
-@pytest.mark.parametrize("rule", all_alerts(), ids=lambda r: f"{r['alert']}-{r['labels'].get('severity')}")
+@pytest.mark.parametrize("rule", alert_rules(), ids=lambda r: f"{r['alert']}-{r['labels'].get('severity')}")
 def test_alert_contract(rule: dict) -> None:
     assert rule["labels"]["severity"] in SEVERITIES
     assert set(rule["annotations"]) >= ANNOTATIONS
@@ -65,11 +62,11 @@ def test_alert_contract(rule: dict) -> None:
 
 def test_runbook_anchors_exist_in_readme() -> None:
     anchors = readme_anchors()
-    missing = {r["alert"] for r in all_alerts() if r["annotations"]["runbook_url"].split("#", 1)[1] not in anchors}
+    missing = {r["alert"] for r in alert_rules() if r["annotations"]["runbook_url"].split("#", 1)[1] not in anchors}
     assert not missing, f"README.md has no `### AlertName` heading for {sorted(missing)}"
     section = README.read_text().split("## Alert reference\n", 1)[1].split("\n## ", 1)[0]
     headings = {line[4:].strip() for line in section.splitlines() if line.startswith("### ")}
-    assert {r["alert"] for r in all_alerts()} <= headings
+    assert {r["alert"] for r in alert_rules()} <= headings
 
 
 def test_every_alert_has_a_test_case() -> None:
