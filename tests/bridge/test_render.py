@@ -82,12 +82,12 @@ def test_text_body_golden_korean_in_seoul_time() -> None:
     resolved = alert(status="resolved", labels={"project": "shop"}, annotations={"description": "디스크 부족"})
     body = mail.text_body(notification(resolved), KO)
     assert body == (
-        "발생 0건, 해결 1건\n"
+        "발생 중 0건, 해소 1건\n"
         "\n"
         "[RESOLVED] HostDiskAlmostFull — shop\n"
         "Disk almost full\n"
         "디스크 부족\n"
-        "심각도: 심각\n"
+        "심각도: 긴급\n"
         "값: 93%\n"
         "프로젝트: shop\n"
         "호스트: web-1\n"
@@ -148,7 +148,7 @@ def test_discord_messages_embed_golden_korean() -> None:
     assert embed["description"] == "Disk almost full"
     assert embed["footer"] == {"text": "allim · ops"}
     assert [(f["name"], f["value"]) for f in embed["fields"][:6]] == [
-        ("심각도", "심각"),
+        ("심각도", "긴급"),
         ("값", "93%"),
         ("프로젝트", "shop"),
         ("호스트", "web-1"),

@@ -83,7 +83,7 @@ def test_templates_korean_wording_in_mail_and_discord() -> None:
     message = mail.build_message(group, MAIL, fmt)
     assert message["Subject"] == "[ops] 1건 발생 · HostDiskAlmostFull"
     text = message.get_body(("plain",)).get_content()
-    assert "[장애] 디스크 부족\nweb-1에서 2026-01-01 19:00:00 KST부터 발생했습니다.\n90% 넘음\n심각도: 심각\n" in text
+    assert "[장애] 디스크 부족\nweb-1에서 2026-01-01 19:00:00 KST부터 발생했습니다.\n90% 넘음\n심각도: 긴급\n" in text
     assert (
         "[해결] 디스크 부족\nweb-2에서 2026-01-01 19:00:00 KST부터 발생, 2026-01-01 19:30:00 KST에 해결했습니다."
         in text
