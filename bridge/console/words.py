@@ -108,7 +108,7 @@ KO: dict[str, str] = {
     "group_key": "그룹 키",
     "alerts": "알림",
     "labels": "레이블",
-    "annotations": "주석",
+    "annotations": "어노테이션",
     "started": "시작",
     "ended": "종료",
     "source": "소스",

@@ -23,6 +23,7 @@ from bridge.config import Formatting, Templates
 from bridge.load import config_from_mapping
 from tests.bridge.helpers import eventually, start_with_config
 from tests.bridge.sample_alerts import alert, notification, payload
+from tests.deploy.support import alert_rules
 from tests.fakes.discord import FakeDiscord, payload_errors, running
 from tests.support import REPO
 
@@ -35,14 +36,15 @@ COMPACT = Templates(
     description="{{ alert.annotations.summary }}",
 )
 KOREAN = Templates(
-    title="[{{ '해결' if alert.status == 'resolved' else '장애' }}] {{ alert.annotations.summary or alert.alertname }}",
+    title="[{{ '해소' if alert.status == 'resolved' else '장애' }}] "
+    "{{ alert.annotations.summary_ko or alert.annotations.summary or alert.alertname }}",
     description=(
-        "{{ alert.labels.instance }}에서 {{ alert.starts_at }}부터 발생"
-        "{% if alert.status == 'resolved' %}, {{ alert.ends_at }}에 해결{% endif %}했습니다.\n"
-        "{{ alert.annotations.description }}"
+        "{{ alert.labels.instance }}에서 {{ alert.starts_at }}부터 발생했습니다."
+        "{% if alert.status == 'resolved' %} {{ alert.ends_at }}에 해소되었습니다.{% endif %}\n"
+        "{{ alert.annotations.description_ko or alert.annotations.description }}"
     ),
     email_subject=(
-        "[{{ notification.receiver }}] {{ alerts | selectattr('status', 'eq', 'firing') | list | length }}건 발생"
+        "[{{ notification.receiver }}] {{ alerts | selectattr('status', 'eq', 'firing') | list | length }}건 발생 중"
         " · {{ notification.group_labels.alertname }}"
     ),
 )
@@ -74,22 +76,43 @@ def test_templates_compact_title_and_description_in_discord() -> None:
     assert done["embeds"][0]["color"] == 0x2EB67D
 
 
+def _disk_alert(instance: str, status: str = "firing") -> dict[str, object]:
+    """A HostDiskAlmostFull on `/` with the annotations the shipped rule gives it (Prometheus's templating of
+    `{{ $labels.x }}` and `{{ $value | humanizePercentage }}`, done by hand for a value of 0.93)."""
+    [rule] = [r for r in alert_rules() if r["alert"] == "HostDiskAlmostFull"]
+    labels = {"instance": instance, "mountpoint": "/", "device": "/dev/vda1", "fstype": "ext4"}
+
+    def rendered(text: str) -> str:
+        text = re.sub(r"\{\{ \$labels\.(\w+) \}\}", lambda m: labels[m.group(1)], text)
+        text = text.replace("{{ $value | humanizePercentage }}", "93%")
+        assert "{{" not in text, text
+        return text
+
+    return alert(status=status, labels=labels, annotations={k: rendered(v) for k, v in rule["annotations"].items()})
+
+
 def test_templates_korean_wording_in_mail_and_discord() -> None:
+    """The README's Korean example, on the shipped rule's own Korean text: what the README says it shows."""
     fmt = replace(Formatting(language="ko", timezone="Asia/Seoul"), templates=KOREAN)
-    group = notification(
-        alert(annotations={"summary": "디스크 부족", "description": "90% 넘음"}),
-        alert(status="resolved", labels={"instance": "web-2"}, annotations={"summary": "디스크 부족"}),
-    )
+    group = notification(_disk_alert("web-1"), _disk_alert("web-2", status="resolved"))
     message = mail.build_message(group, MAIL, fmt)
-    assert message["Subject"] == "[ops] 1건 발생 · HostDiskAlmostFull"
-    text = message.get_body(("plain",)).get_content()
-    assert "[장애] 디스크 부족\nweb-1에서 2026-01-01 19:00:00 KST부터 발생했습니다.\n90% 넘음\n심각도: 긴급\n" in text
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    title = "[장애] web-1의 파일 시스템 / 사용률 90% 초과"
+    first_line = "web-1에서 2026-01-01 19:00:00 KST부터 발생했습니다."
     assert (
-        "[해결] 디스크 부족\nweb-2에서 2026-01-01 19:00:00 KST부터 발생, 2026-01-01 19:30:00 KST에 해결했습니다."
-        in text
+        f"`{title}`" in readme
+        and f"`{first_line}`" in readme
+        and "`[team-kr] 1건 발생 중 · HostDiskAlmostFull`" in readme
+    )
+    assert message["Subject"] == "[ops] 1건 발생 중 · HostDiskAlmostFull"
+    text = message.get_body(("plain",)).get_content()
+    assert f"{title}\n{first_line}\nweb-1의 /(/dev/vda1, ext4) 사용률이 93%입니다.\n" in text
+    assert (
+        "[해소] web-2의 파일 시스템 / 사용률 90% 초과\nweb-2에서 2026-01-01 19:00:00 KST부터 발생했습니다. "
+        "2026-01-01 19:30:00 KST에 해소되었습니다." in text
     )
     [discord] = discord_messages(group, fmt, DISCORD)
-    assert [e["title"] for e in discord["embeds"]] == ["[장애] 디스크 부족", "[해결] 디스크 부족"]
+    assert [e["title"] for e in discord["embeds"]] == [title, "[해소] web-2의 파일 시스템 / 사용률 90% 초과"]
 
 
 def test_templates_html_mail_escapes_what_a_template_writes() -> None:
