@@ -28,8 +28,8 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bridge import view
-from bridge.alertmanager import Alert, Notification
 from bridge.config import Formatting
+from bridge.notification import Alert, Notification
 
 log = logging.getLogger("bridge.templates")
 

@@ -14,9 +14,9 @@ from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bridge.alertmanager import Alert, Notification
 from bridge.config import Formatting
 from bridge.messages import words
+from bridge.notification import Alert, Notification
 
 # Labels that best say *what* is affected, most identifying first.
 WHAT_LABELS = ("project", "monitor_name", "monitor", "target", "mountpoint", "instance", "host")

@@ -9,9 +9,9 @@ import sys
 from typing import TextIO
 
 from bridge import view
-from bridge.alertmanager import Notification
 from bridge.channels import Attempt
 from bridge.config import Formatting
+from bridge.notification import Notification
 
 
 class LogChannel:

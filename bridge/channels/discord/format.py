@@ -13,10 +13,10 @@ from dataclasses import replace
 from typing import Any
 
 from bridge import templates, view
-from bridge.alertmanager import Alert, Notification
 from bridge.channels.discord.config import DiscordConfig
 from bridge.config import Formatting
 from bridge.messages import words
+from bridge.notification import Alert, Notification
 
 log = logging.getLogger(__name__)
 

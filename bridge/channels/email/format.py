@@ -16,10 +16,10 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from bridge import templates, view
-from bridge.alertmanager import Notification
 from bridge.channels.email.config import EmailConfig
 from bridge.config import Formatting
 from bridge.messages import words
+from bridge.notification import Notification
 
 MESSAGE_ID_DOMAIN = "allim"
 NAME_CELL = 'style="padding:2px 12px 2px 0;color:#666"'
