@@ -37,6 +37,19 @@ class Alert:
         value = self.labels.get("severity", "warning").lower()
         return value if value in ("critical", "high", "warning", "info") else "warning"
 
+    def text(self, key: str, language: str) -> str:
+        """The annotation `key` in `language`: `<key>_<language>` (`summary_ko`) when the rule has it, else `<key>`.
+
+        Per key, so a user's own rules without Korean annotations still read (in their own words), and a rule
+        with only `summary_ko` still has its English description."""
+        return self.annotations.get(f"{key}_{language}") or self.annotations.get(key, "")
+
+    def texts(self, language: str) -> dict[str, str]:
+        """Every annotation picked for `language` (see text): `summary_ko` read as `summary`, and so on."""
+        suffix = f"_{language}"
+        keys = {k.removesuffix(suffix) for k in self.annotations}
+        return {key: self.text(key, language) for key in sorted(keys)}
+
 
 @dataclass(frozen=True)
 class Notification:
