@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from bridge.__main__ import main
 from bridge.app import create_app
 from bridge.load import config_from_mapping
 from tests.bridge.english import english_sentences, has_hangul
-from tests.fakes.discord import FakeDiscord, running
+from tests.fakes.discord import FakeDiscord
 from tests.support import ThreadedServer, wait_until
 
 TOKEN = "send-test-token"
-
-
-@pytest.fixture
-def discord() -> Iterator[FakeDiscord]:
-    with running(FakeDiscord()) as fake:
-        yield fake
 
 
 def fields(embed: dict[str, object]) -> dict[str, str]:
