@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from bridge.alertmanager import Notification
+from bridge.notification import Notification
 from bridge.state import BridgeState
 
 
