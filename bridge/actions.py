@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from allim.rejected import Rejected, refusal
-from bridge.alertmanager import Notification
+from bridge.alertmanager import notification_from_webhook
 from bridge.sendtest import sample_payload
 from bridge.state import BridgeState, accept, unknown_receiver
 
@@ -97,7 +97,7 @@ async def send_test(state: BridgeState, receiver: str, *, via: str) -> dict[str,
     if receiver not in state.receivers:
         raise unknown_receiver(state, receiver)
     started = datetime.now(UTC)
-    answer = await accept(state, Notification.from_webhook(sample_payload(receiver, "firing", started), receiver))
+    answer = await accept(state, notification_from_webhook(sample_payload(receiver, "firing", started), receiver))
     task = asyncio.create_task(_resolve_later(state, receiver, started), name=f"send test {receiver}")
     state.tasks.append(task)
     task.add_done_callback(state.tasks.remove)
@@ -108,6 +108,6 @@ async def send_test(state: BridgeState, receiver: str, *, via: str) -> dict[str,
 async def _resolve_later(state: BridgeState, receiver: str, started: datetime) -> None:
     await asyncio.sleep(SEND_TEST_INTERVAL)
     try:
-        await accept(state, Notification.from_webhook(sample_payload(receiver, "resolved", started), receiver))
+        await accept(state, notification_from_webhook(sample_payload(receiver, "resolved", started), receiver))
     except Rejected as exc:
         log.warning("the send test's resolved notification was not accepted", extra={"err": exc.reason})

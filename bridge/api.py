@@ -23,7 +23,7 @@ from starlette.routing import Route
 from allim.rejected import refusal
 from bridge import actions, view
 from bridge.access import endpoint, require_actions, require_same_origin
-from bridge.alertmanager import Alert, Notification
+from bridge.notification import Alert, Notification
 from bridge.outbox_reading import STATES
 from bridge.previews import previews
 from bridge.state import BridgeState

@@ -29,7 +29,7 @@ from allim.redact import TOKEN_PATTERNS, Redactor
 from allim.requests import Rejected, read_json
 from allim.web.pages import stylesheet_route
 from bridge.access import endpoint
-from bridge.alertmanager import Notification, PayloadError
+from bridge.alertmanager import notification_from_webhook
 from bridge.api import api_routes
 from bridge.channels import Channel
 from bridge.config import DEFAULT_RECEIVER, BridgeConfig
@@ -37,6 +37,7 @@ from bridge.console import console_routes
 from bridge.dispatch import Backoff, Dispatcher, Worker
 from bridge.legacy import notification_from_legacy
 from bridge.metrics import BridgeMetrics
+from bridge.notification import Notification, PayloadError
 from bridge.outbox import ChannelRef, Outbox
 from bridge.receivers import build_channels
 from bridge.state import BridgeState, accept, unknown_receiver
@@ -79,7 +80,7 @@ async def alertmanager_webhook(request: Request, state: BridgeState) -> Response
     # A missing content type is taken as JSON: the old system's scripts post with bare curl.
     body = await read_json(request, allow_missing_type=True)
     try:
-        notification = Notification.from_webhook(body, receiver)
+        notification = notification_from_webhook(body, receiver)
     except PayloadError as exc:
         raise Rejected(400, str(exc)) from None
     return await _accept(state, notification)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from bridge.alertmanager import Notification
+from bridge.notification import Notification
 from bridge.state import BridgeState
 
 # Why a delivery shows no parts; the console passes its own language's words for the same keys.

@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass, field
 
 from allim.rejected import Rejected, refusal
-from bridge.alertmanager import Notification
 from bridge.config import BridgeConfig
 from bridge.dispatch import Dispatcher
 from bridge.metrics import BridgeMetrics
+from bridge.notification import Notification
 from bridge.outbox import ChannelRef, Outbox
 from bridge.store import StoreError
 
