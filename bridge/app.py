@@ -40,7 +40,7 @@ from bridge.metrics import BridgeMetrics
 from bridge.notification import Notification, PayloadError
 from bridge.outbox import ChannelRef, Outbox
 from bridge.receivers import build_channels
-from bridge.state import BridgeState, accept
+from bridge.state import BridgeState, accept, unknown_receiver
 from bridge.store import Database, StoreError, database_for
 
 log = logging.getLogger("bridge")
@@ -76,7 +76,7 @@ async def _accept(state: BridgeState, notification: Notification) -> Response:
 async def alertmanager_webhook(request: Request, state: BridgeState) -> Response:
     receiver = request.path_params["receiver"]
     if receiver not in state.receivers:
-        raise Rejected(404, f"unknown receiver {receiver!r}; configured: {', '.join(sorted(state.receivers))}")
+        raise unknown_receiver(state, receiver)
     # A missing content type is taken as JSON: the old system's scripts post with bare curl.
     body = await read_json(request, allow_missing_type=True)
     try:

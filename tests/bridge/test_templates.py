@@ -23,6 +23,7 @@ from bridge.config import Formatting, Templates
 from bridge.load import config_from_mapping
 from tests.bridge.helpers import eventually, start_with_config
 from tests.bridge.sample_alerts import alert, notification, payload
+from tests.deploy.support import alert_rules
 from tests.fakes.discord import FakeDiscord, payload_errors, running
 from tests.support import REPO
 
@@ -45,12 +46,25 @@ KOREAN = Templates(
         " · {{ notification.group_labels.alertname }}"
     ),
 )
-# HostDiskAlmostFull's annotations as Prometheus renders the shipped rule (deploy/prometheus/rules/host.yml).
+DISK_LABELS = {"instance": "web-1", "mountpoint": "/var", "device": "/dev/sdb1", "fstype": "xfs"}
+
+
+def _rendered(text: str) -> str:
+    """An annotation of the shipped rule as Prometheus renders it for DISK_LABELS and a value of 0.93."""
+    text = re.sub(r"\{\{ \$labels\.(\w+) \}\}", lambda m: DISK_LABELS[m.group(1)], text)
+    text = text.replace("{{ $value | humanizePercentage }}", "93%")
+    assert "{{" not in text, text
+    return text
+
+
+# HostDiskAlmostFull's summary and description, both languages, from the shipped rule (deploy/prometheus/rules/
+# host.yml): the README's Korean example quotes them, so a change to the rule shows here.
 DISK = {
-    "summary": "Filesystem /var above 90% on web-1",
-    "summary_ko": "web-1의 파일 시스템 /var 사용률 90% 초과",
-    "description": "/var (/dev/sdb1, xfs) on web-1 is 93% full.",
-    "description_ko": "web-1의 /var(/dev/sdb1, xfs) 사용률이 93%입니다.",
+    key: _rendered(value)
+    for rule in alert_rules()
+    if rule["alert"] == "HostDiskAlmostFull"
+    for key, value in rule["annotations"].items()
+    if key.startswith(("summary", "description"))
 }
 
 
@@ -110,6 +124,10 @@ def test_templates_korean_wording_in_mail_and_discord() -> None:
         "[장애] web-1의 파일 시스템 /var 사용률 90% 초과",
         "[해소] Disk almost full",
     ]
+    for readme in ("README.md", "README.ko.md"):  # the title both READMEs quote is the shipped rule's
+        assert "`[장애] web-1의 파일 시스템 /var 사용률 90% 초과`" in (REPO / readme).read_text(encoding="utf-8"), (
+            readme
+        )
 
 
 def test_templates_html_mail_escapes_what_a_template_writes() -> None:
