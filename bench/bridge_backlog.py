@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bridge_kit import Discord, bridges, burst, empty_tables, median, percentile
 
-from bridge.alertmanager import Notification
+from bridge.alertmanager import notification_from_webhook
 from bridge.channels.discord.channel import redacted_target
 from bridge.outbox import ChannelRef, Outbox
 from bridge.store import Database
@@ -76,7 +76,7 @@ class Backlog:
 
         async def one(n: int) -> None:
             async with parallel:
-                notification = Notification.from_webhook(webhook(BACKLOG_NUMBERS + n), "default")
+                notification = notification_from_webhook(webhook(BACKLOG_NUMBERS + n), "default")
                 await box.enqueue(notification, [self.ref], 300)
 
         try:

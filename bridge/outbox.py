@@ -31,7 +31,7 @@ from typing import Any
 
 from bridge import outbox_holds as holds
 from bridge import outbox_queue as queue
-from bridge.alertmanager import Notification
+from bridge.notification import Notification
 from bridge.outbox_reading import OutboxReading, parts_from_json
 from bridge.outbox_upkeep import OutboxUpkeep
 from bridge.store import Database, StoreError

@@ -4,7 +4,8 @@ import sqlite3
 
 import pytest
 
-from bridge.alertmanager import Notification
+from bridge.alertmanager import notification_from_webhook
+from bridge.notification import Notification
 from bridge.outbox import ChannelRef, Outbox, OutboxError
 from bridge.store.sqlite import MIGRATIONS, SqliteDatabase
 from tests.bridge.conftest import Clock, make_database, opened
@@ -152,7 +153,7 @@ async def test_outbox_claim_leases_a_row_and_another_replica_takes_it_over_after
 
 
 async def test_outbox_keeps_each_group_in_order_but_lets_other_groups_pass(outbox):
-    firing, resolved = notification(1), Notification.from_webhook(webhook(1, "resolved"), "default")
+    firing, resolved = notification(1), notification_from_webhook(webhook(1, "resolved"), "default")
     await outbox.enqueue(firing, REFS[:1], 300)
     await outbox.enqueue(resolved, REFS[:1], 300)
     await outbox.enqueue(notification(2), REFS[:1], 300)
@@ -266,7 +267,7 @@ def _old_schema(database, version: int, rows: list[tuple[Notification, float]]) 
 async def test_outbox_upgrades_an_old_schema_in_place_and_delivers_its_pending_rows_in_order(store, request, tmp_path):
     database = make_database(store, request, tmp_path)
     firing, other = notification(1), notification(2)
-    resolved = Notification.from_webhook(webhook(1, "resolved"), "default")
+    resolved = notification_from_webhook(webhook(1, "resolved"), "default")
     _old_schema(database, 2 if store == "sqlite" else 1, [(firing, 10.0), (other, 11.0), (resolved, 12.0)])
     async with opened(Outbox(database, clock=Clock())) as box:
         assert box.pending == {"discord": 3}

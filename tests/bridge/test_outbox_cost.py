@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bridge.alertmanager import Notification
+from bridge.alertmanager import notification_from_webhook
 from bridge.outbox import ChannelRef, Outbox
 from tests.bridge.conftest import Clock, make_database, opened
 from tests.bridge.helpers import notification, webhook
@@ -68,9 +68,9 @@ async def operations(box: Outbox, recording: Recording, round_: int) -> dict[str
     assert await measure("claim while the webhook is held", lambda: box.claim(REF.key, "a", 30)) is None
     assert await measure("next due while the webhook is held", lambda: box.next_due(REF.key)) == clock.now + 60
     clock.now += 61
-    fresh = Notification.from_webhook(webhook(10**6 + round_), "default")
+    fresh = notification_from_webhook(webhook(10**6 + round_), "default")
     await measure("enqueue (a new group)", lambda: box.enqueue(fresh, [REF], 300))
-    behind = Notification.from_webhook(webhook(round_, "resolved"), "default")  # its firing is still pending
+    behind = notification_from_webhook(webhook(round_, "resolved"), "default")  # its firing is still pending
     await measure("enqueue (behind a pending row of its group)", lambda: box.enqueue(behind, [REF], 300))
     claimed = await measure("claim", lambda: box.claim(REF.key, "a", 30))
     assert claimed is not None
