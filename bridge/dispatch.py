@@ -28,6 +28,7 @@ from typing import Any
 from bridge.channels import Attempt, Channel, SendError
 from bridge.metrics import BridgeMetrics
 from bridge.outbox import ChannelRef, Delivery, Outbox
+from bridge.outbox_holds import RateLimit
 from bridge.store import StoreError
 
 log = logging.getLogger("bridge.dispatch")
@@ -89,6 +90,7 @@ class Worker:
         self.wait = wait or wait_for_event  # tests pass one that records the timeouts
         self.recheck = SHARED_RECHECK if outbox.database.shared else IDLE_RECHECK
         self.held_until = 0.0  # the receiver's hold as this worker last learnt it: nothing is sent before it
+        self.busy = False  # the last step sent something: the next claims without looking first
 
     async def run(self) -> None:
         while True:
@@ -108,7 +110,8 @@ class Worker:
         if held > 0:  # a wake-up cannot make anything go sooner: no look at the outbox until the hold ends
             await self._wait(held)
             return
-        delivery = await self.outbox.claim(self.ref.key, self.owner, self.lease)
+        delivery = await self.outbox.claim(self.ref.key, self.owner, self.lease, look=not self.busy)
+        self.busy = delivery is not None
         if delivery is not None:
             await self.attempt(delivery)
             return
@@ -181,16 +184,18 @@ class StoredAttempt(Attempt):
         super().__init__(part_info=delivery.part_info)
         self.delivery = delivery
         self.worker = worker
+        self.limit: RateLimit | None = None  # the receiver's bucket, as its last answer said: stored with the part
 
     async def accepted(self, index: int, **info: Any) -> None:
         await super().accepted(index, **info)
-        w = self.worker
-        if not await w.outbox.record_parts(self.delivery.id, self.part_info, w.owner, w.lease):
+        w, limit, self.limit = self.worker, self.limit, None
+        if not await w.outbox.record_parts(self.delivery.id, self.part_info, w.owner, w.lease, limit):
             log.warning("the lease passed to another worker mid-delivery", extra=w._fields(self.delivery))
 
     async def limited(self, remaining: int, reset_after: float) -> None:
-        w = self.worker
-        w._hold_until(await w.outbox.pace(w.ref.target, self.delivery.id, remaining, reset_after))
+        self.limit = RateLimit(self.worker.ref.target, remaining, reset_after)
+        if remaining <= 0:  # spent: this worker waits for the refill (others learn it from the outbox)
+            self.worker._hold_until(self.worker.clock() + reset_after)
 
     async def group_state(self) -> dict[str, Any] | None:
         return await self.worker.outbox.group_state(self.delivery.channel_key, self.delivery.group_key)

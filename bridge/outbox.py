@@ -156,26 +156,28 @@ class Outbox(OutboxReading, OutboxUpkeep):
             )
         return _delivery(rows[0]) if rows else None
 
-    async def claim(self, channel_key: str, owner: str, lease: float) -> Delivery | None:
+    async def claim(self, channel_key: str, owner: str, lease: float, *, look: bool = True) -> Delivery | None:
         """The first-queued ready delivery at the head of its group's queue, leased to `owner` for `lease` seconds;
-        None when nothing can be sent now (see `next_due`). A look first: nothing is written (no write lock
-        taken) while nothing is due or the receiver is held."""
+        None when nothing can be sent now (see `next_due`). With `look` (unless the caller just sent one and
+        expects more), a read-only look first, so nothing is written while nothing is due or the receiver is held."""
         now = self.clock()
-        look = await self.outlook(channel_key)
-        if look is None or look.at > now:
-            return None
+        if look:
+            ahead = await self.outlook(channel_key)
+            if ahead is None or ahead.at > now:
+                return None
         async with self.database.transaction() as tx:
             await queue.promote(tx, channel_key, now, self.database.lock_rows)
             rows = await tx.execute(
-                f"SELECT {DELIVERY_COLUMNS}, {queue.HOLD_OF_D} FROM deliveries d"
+                f"SELECT {DELIVERY_COLUMNS}, {queue.HOLD_OF_D}, {holds.TOKENS_OF_D} FROM deliveries d"
                 f" JOIN notifications n ON n.id = d.notification_id WHERE {queue.READY_HEADS}"
                 f" LIMIT 1 {self.database.lock_rows}",
                 (channel_key,),
             )
-            if not rows or float(rows[0][-1]) > now:  # none left (another replica took it), or its receiver held
+            if not rows or float(rows[0][-2]) > now:  # none left (another replica took it), or its receiver held
                 return None
             delivery = _delivery(rows[0])
-            if not await holds.take_token(tx, delivery.target, now, self.database.greatest):
+            counted = rows[0][-1] is not None  # the receiver's bucket is mirrored (it sent rate-limit headers)
+            if counted and not await holds.take_token(tx, delivery.target, now, self.database.greatest):
                 return None  # another replica spent the receiver's last request of this window
             await tx.execute(
                 "UPDATE deliveries SET lease_until = %s, lease_owner = %s, head_due_at = %s WHERE id = %s",
@@ -194,16 +196,23 @@ class Outbox(OutboxReading, OutboxUpkeep):
         async with self.database.read() as tx:
             return await queue.outlook(tx, channel_key)
 
-    async def record_parts(self, delivery_id: int, parts: Parts, owner: str, lease: float) -> bool:
-        """Save the parts accepted so far and extend the lease; False when the lease was lost to another worker."""
-        until = self.clock() + lease
+    async def record_parts(
+        self, delivery_id: int, parts: Parts, owner: str, lease: float, limit: holds.RateLimit | None = None
+    ) -> bool:
+        """Save the parts accepted so far and extend the lease, with what the receiver's answer said of its bucket
+        (bridge/outbox_holds.py: mirrored for every replica); False when the lease was lost to another worker."""
+        now = self.clock()
         async with self.database.transaction() as tx:
             await tx.execute(
                 "UPDATE deliveries SET delivered_parts = %s, lease_until = %s, head_due_at = CASE WHEN head_due_at"
                 " IS NULL THEN NULL ELSE %s END WHERE id = %s AND state = 'pending' AND lease_owner = %s",
-                (_parts_json(parts), until, until, delivery_id, owner),
+                (_parts_json(parts), now + lease, now + lease, delivery_id, owner),
             )
-            return tx.rowcount > 0
+            kept = tx.rowcount > 0
+            if limit is not None:
+                end = now + max(0.0, limit.reset_after)
+                await holds.report(tx, limit.target, delivery_id, limit.remaining, end, now)
+        return kept
 
     async def mark_sent(self, delivery_id: int, channel: str, owner: str | None = None) -> bool:
         return await self._finish(delivery_id, channel, "sent", None, owner)
@@ -256,16 +265,6 @@ class Outbox(OutboxReading, OutboxUpkeep):
         """No delivery to `target` before `until`, on any replica (a receiver's own "retry after")."""
         async with self.database.transaction() as tx:
             await holds.hold(tx, target, until)
-
-    async def pace(self, target: str, delivery_id: int, remaining: int, reset_after: float) -> float | None:
-        """The receiver takes `remaining` more requests within `reset_after` seconds (its rate-limit headers, after
-        a request of delivery `delivery_id`); claims to `target` on every replica spend that, and the last one holds
-        it until the window ends (bridge/outbox_holds.py). The hold's end when this report used it up, else None."""
-        now = self.clock()
-        until = now + max(0.0, reset_after)
-        async with self.database.transaction() as tx:
-            empty = await holds.report(tx, target, delivery_id, remaining, until, now)
-        return until if empty else None
 
     # -- per-group channel state (message ids to edit, a forum post per incident) -------------
     async def group_state(self, channel_key: str, group_key: str) -> dict[str, Any] | None:

@@ -14,6 +14,8 @@ never reported on (no headers) is not counted at all.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bridge.store import Tx
 
 HOLD = (
@@ -22,16 +24,32 @@ HOLD = (
     " ELSE holds.not_before END"
 )
 # Requests other workers may have in flight to a target (parameters: target, now, this delivery's id or 0).
-IN_FLIGHT = (
-    "SELECT count(*) FROM deliveries WHERE target = %s AND lease_owner IS NOT NULL AND lease_until > %s AND id <> %s"
-)
-# Within a live window keep the lower count; otherwise (a new window, or the first answer after one passed) the
-# report starts the window (parameters: now, tokens, tokens, now, tokens, window end, target).
-_KEEP = "window_ends > %s AND tokens <= %s"
+IN_FLIGHT_ROWS = "deliveries WHERE target = %s AND lease_owner IS NOT NULL AND lease_until > %s AND id <> %s"
+IN_FLIGHT = f"SELECT count(*) FROM {IN_FLIGHT_ROWS}"
+# One statement: the requests left less those in flight elsewhere; within a live window the lower count is kept,
+# otherwise (a new window, or the first answer after one passed) the report starts the window. Parameters:
+# remaining, target, now, delivery id, target, window end, window end, now, now.
+_KEEP = "holds.window_ends > %s AND holds.tokens <= excluded.tokens"
 REPORT = (
-    f"UPDATE holds SET tokens = CASE WHEN {_KEEP} THEN tokens ELSE %s END,"
-    f" window_ends = CASE WHEN {_KEEP} THEN window_ends ELSE %s END WHERE target = %s"
+    f"WITH fresh AS (SELECT %s - count(*) AS tokens FROM {IN_FLIGHT_ROWS})"
+    " INSERT INTO holds (target, not_before, tokens, window_ends)"
+    " SELECT %s, CASE WHEN tokens <= 0 THEN %s ELSE 0 END, tokens, %s FROM fresh WHERE true"
+    " ON CONFLICT (target) DO UPDATE SET not_before = CASE WHEN excluded.not_before > holds.not_before"
+    " THEN excluded.not_before ELSE holds.not_before END,"
+    f" tokens = CASE WHEN {_KEEP} THEN holds.tokens ELSE excluded.tokens END,"
+    f" window_ends = CASE WHEN {_KEEP} THEN holds.window_ends ELSE excluded.window_ends END"
 )
+# What a claim needs to know of a row's target (for a query over `deliveries d`): its tokens (NULL: not counted).
+TOKENS_OF_D = "(SELECT h.tokens FROM holds h WHERE h.target = d.target)"
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """What a receiver's answer said of its bucket: `remaining` requests to `target` left for `reset_after` s."""
+
+    target: str
+    remaining: int
+    reset_after: float
 
 
 async def hold(tx: Tx, target: str, until: float) -> None:
@@ -39,14 +57,10 @@ async def hold(tx: Tx, target: str, until: float) -> None:
     await tx.execute(HOLD, (target, until))
 
 
-async def report(tx: Tx, target: str, delivery_id: int, remaining: int, window_end: float, now: float) -> bool:
+async def report(tx: Tx, target: str, delivery_id: int, remaining: int, window_end: float, now: float) -> None:
     """The receiver said `remaining` requests are left until `window_end` (after a request of delivery
-    `delivery_id`); True when that is used up and the target is now held until the window ends."""
-    rows = await tx.execute(IN_FLIGHT, (target, now, delivery_id))
-    tokens = remaining - int(rows[0][0])
-    await tx.execute(HOLD, (target, window_end if tokens <= 0 else 0.0))
-    await tx.execute(REPORT, (now, tokens, tokens, now, tokens, window_end, target))
-    return tokens <= 0
+    `delivery_id`); held until then when that is used up."""
+    await tx.execute(REPORT, (remaining, target, now, delivery_id, target, window_end, window_end, now, now))
 
 
 async def take_token(tx: Tx, target: str, now: float, greatest: str) -> bool:

@@ -251,7 +251,8 @@ class LimitedChannel(FakeChannel):
 
     async def send(self, notification, attempt=None):
         await super().send(notification, attempt)
-        await attempt.limited(self.remaining, self.reset_after)
+        await attempt.limited(self.remaining, self.reset_after)  # as Discord's channel does: the answer's headers,
+        await attempt.accepted(0)  # then the part it accepted
 
 
 async def test_dispatch_an_empty_bucket_holds_the_webhook_for_every_replica(outbox):

@@ -7,6 +7,7 @@ import pytest
 from bridge.alertmanager import notification_from_webhook
 from bridge.notification import Notification
 from bridge.outbox import ChannelRef, Outbox, OutboxError
+from bridge.outbox_holds import RateLimit
 from bridge.store.sqlite import MIGRATIONS, SqliteDatabase
 from tests.bridge.conftest import Clock, make_database, opened
 from tests.bridge.helpers import notification, webhook
@@ -279,18 +280,22 @@ async def test_outbox_upgrades_an_old_schema_in_place_and_delivers_its_pending_r
         assert await box.enqueue(notification(3), REFS[:1], 300) == 4  # ids go on after the old rows
 
 
+async def answered(box, delivery, owner: str, remaining: int, reset_after: float) -> None:
+    """The receiver answered a request of `delivery` (leased to `owner`): `remaining` left for `reset_after` s."""
+    await box.record_parts(delivery.id, {0}, owner, 30, RateLimit(REFS[0].target, remaining, reset_after))
+
+
 async def test_outbox_an_empty_bucket_holds_the_target_counting_requests_in_flight(outbox):
     for n in range(6):
         await outbox.enqueue(notification(n), REFS[:1], 300)
     first = await outbox.claim(REFS[0].key, "a", lease=30)
     in_flight = await outbox.claim(REFS[0].key, "b", lease=30)  # another replica's request, not answered yet
-    # After the first's request Discord has 2 left for 2 s; b's request may be one of them.
-    assert await outbox.pace(REFS[0].target, first.id, remaining=2, reset_after=2) is None
+    await answered(outbox, first, "a", remaining=2, reset_after=2)  # b's request may be one of the two
     await outbox.mark_sent(first.id, "discord", "a")
     last = await outbox.claim(REFS[0].key, "a", lease=30)  # the last one of the window
     assert last is not None and await outbox.claim(REFS[0].key, "a", lease=30) is None
     assert await outbox.next_due(REFS[0].key) == outbox.clock.now + 2
-    assert await outbox.pace(REFS[0].target, in_flight.id, remaining=5, reset_after=1.5) is None  # a late answer
+    await answered(outbox, in_flight, "b", remaining=5, reset_after=1.5)  # a late, stale answer
     assert await outbox.next_due(REFS[0].key) == outbox.clock.now + 2  # lowers the count only, never raises it
     outbox.clock.now += 2  # the window is over; what the receiver allows now is not known yet
     assert await outbox.claim(REFS[0].key, "a", lease=30) is None  # not while requests are in flight
@@ -298,9 +303,10 @@ async def test_outbox_an_empty_bucket_holds_the_target_counting_requests_in_flig
     await outbox.mark_sent(last.id, "discord", "a")
     probe = await outbox.claim(REFS[0].key, "a", lease=30)  # one at a time until an answer tells
     assert probe is not None and await outbox.claim(REFS[0].key, "b", lease=30) is None
-    assert await outbox.pace(REFS[0].target, probe.id, remaining=4, reset_after=2) is None  # a whole new bucket
+    await answered(outbox, probe, "a", remaining=4, reset_after=2)  # a whole new bucket
     assert await outbox.claim(REFS[0].key, "b", lease=30) is not None
-    assert await outbox.pace(REFS[0].target, probe.id, remaining=0, reset_after=1) == outbox.clock.now + 1
+    await answered(outbox, probe, "a", remaining=0, reset_after=1)  # spent (b's request counted as well)
+    assert await outbox.next_due(REFS[0].key) == outbox.clock.now + 1
 
 
 async def test_outbox_two_replicas_never_both_spend_the_last_request_of_a_window(store, request, tmp_path):
@@ -309,10 +315,10 @@ async def test_outbox_two_replicas_never_both_spend_the_last_request_of_a_window
         for n in range(4):
             await first.enqueue(notification(n), REFS[:1], 300)
         sent = await first.claim(REFS[0].key, "a", lease=30)
+        await answered(first, sent, "a", remaining=1, reset_after=60)
         await first.mark_sent(sent.id, "discord", "a")
-        assert await first.pace(REFS[0].target, sent.id, remaining=1, reset_after=60) is None
         claims = await asyncio.gather(
-            *(box.claim(REFS[0].key, box_name, 30) for box_name, box in [("a", first), ("b", second)])
+            *(box.claim(REFS[0].key, name, 30) for name, box in [("a", first), ("b", second)])
         )
         assert len([c for c in claims if c is not None]) == 1
 

@@ -154,14 +154,12 @@ class DiscordChannel:
             except SendError as err:
                 err.delivered_parts = frozenset(done)
                 raise
-            done.add(index)
-            await attempt.accepted(index, **(_message_ref(response) if response else {"deleted": True}))
-            if response is None:
-                continue
-            limit = _rate_limit(response)
+            limit = _rate_limit(response) if response is not None else None
             if limit is not None:
                 await attempt.limited(*limit)
-            if n + 1 < len(pending):
+            done.add(index)
+            await attempt.accepted(index, **(_message_ref(response) if response else {"deleted": True}))
+            if response is not None and n + 1 < len(pending):
                 await self._pace(response)
 
     async def _step(
