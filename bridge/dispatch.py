@@ -35,7 +35,7 @@ log = logging.getLogger("bridge.dispatch")
 
 IDLE_RECHECK = 60.0  # an idle worker looks at the outbox this often even without a wake-up
 SHARED_RECHECK = 5.0  # ... and this often when other replicas share it (a wake-up may be missed on a reconnect)
-BUSY_RECHECK = 0.05  # a due row another replica holds locked right now: look again shortly
+BUSY_RECHECK = 0.05  # due, but another replica holds the row locked or probes the receiver: look again shortly
 DEFAULT_LEASE = 30.0
 
 
@@ -119,12 +119,12 @@ class Worker:
         if look is None:
             await self._wait(self.recheck)
             return
-        self._hold_until(look.held_until)  # e.g. another replica's 429
+        self.hold(look.held_until)  # e.g. another replica's 429
         await self._wait(min(max(look.at - self.clock(), BUSY_RECHECK), self.recheck))
 
-    def _hold_until(self, until: float | None) -> None:
-        if until is not None:
-            self.held_until = max(self.held_until, until)
+    def hold(self, until: float) -> None:
+        """Send nothing before `until` (a hold only grows)."""
+        self.held_until = max(self.held_until, until)
 
     async def _wait(self, timeout: float) -> None:
         await self.wait(self.wake, timeout)
@@ -159,7 +159,7 @@ class Worker:
         if exc.retry_after is not None:
             delay = max(0.0, float(exc.retry_after))
             await self.outbox.hold(self.ref.target, now + delay)  # every replica waits for this receiver
-            self._hold_until(now + delay)
+            self.hold(now + delay)
         else:
             delay = self.backoff.delay(number)
         expired = now + delay - (delivery.queued_at or delivery.created_at) > self.backoff.deadline
@@ -195,7 +195,7 @@ class StoredAttempt(Attempt):
     async def limited(self, remaining: int, reset_after: float) -> None:
         self.limit = RateLimit(self.worker.ref.target, remaining, reset_after)
         if remaining <= 0:  # spent: this worker waits for the refill (others learn it from the outbox)
-            self.worker._hold_until(self.worker.clock() + reset_after)
+            self.worker.hold(self.worker.clock() + reset_after)
 
     async def group_state(self) -> dict[str, Any] | None:
         return await self.worker.outbox.group_state(self.delivery.channel_key, self.delivery.group_key)

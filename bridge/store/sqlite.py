@@ -72,12 +72,8 @@ MIGRATIONS = (
     """,
     # Version 3: each group's head marked on its row (bridge/outbox_queue.py), so claims and the next-due look
     # are an index probe, not a min() per pending row; leased rows indexed by target (requests in flight);
-    # each target's rate limit bucket mirrored in `holds` (bridge/outbox_holds.py).
-    # No index may lead with `state`: with no statistics, or ones taken while few rows were pending, PostgreSQL
-    # estimates such an index at the same 1 row as deliveries_group, takes the narrower one for a group's rows
-    # and filters every pending row (seen with deliveries_pending and deliveries_state, both dropped here). Heads
-    # are ordered by (queued_at, id), an order only deliveries_heads gives: by id, fresh statistics made the
-    # primary key look cheaper, and it walks the sent history first.
+    # each target's rate limit bucket mirrored in `holds` (bridge/outbox_holds.py). The same indexes as
+    # PostgreSQL's version 2 (bridge/store/postgres.py says why none leads with `state` any more).
     """
     ALTER TABLE deliveries ADD COLUMN head_due_at REAL;
     UPDATE deliveries SET head_due_at = max(next_attempt_at, coalesce(lease_until, 0)) WHERE id IN (
