@@ -57,7 +57,8 @@ def test_openmetrics_bad_input_names_file_and_line(tmp_path: Path, text: str, me
 
 
 def test_csv_reads_a_column_per_series(tmp_path: Path) -> None:
-    text = 'timestamp,up{job="a"},"hetrixtools_monitor_up{monitor_name=""web, eu"",target=""x""}"\n100,1,1\n160,0,\n2024-05-01T10:00:00Z,,1\n'
+    header = 'timestamp,up{job="a"},"hetrixtools_monitor_up{monitor_name=""web, eu"",target=""x""}"\n'
+    text = header + "100,1,1\n160,0,\n2024-05-01T10:00:00Z,,1\n"
     history = read_csv(write(tmp_path, "h.csv", text))
     up = history.series[parse_series('up{job="a"}')]
     monitor = history.series[parse_series('hetrixtools_monitor_up{monitor_name="web, eu",target="x"}')]

@@ -53,7 +53,8 @@ def test_rules_levels_follow_what_each_rule_reads(tmp_path: Path) -> None:
 
 
 def test_rules_loop_between_recording_rules_is_bad_input(tmp_path: Path) -> None:
-    text = "groups:\n  - name: g\n    rules:\n      - record: a\n        expr: b + 1\n      - record: b\n        expr: a + 1\n"
+    text = "groups:\n  - name: g\n    rules:\n      - record: a\n        expr: b + 1\n"
+    text += "      - record: b\n        expr: a + 1\n"
     rule_set = load(tmp_path, text)
     with pytest.raises(
         InputError, match=r"^--rules: recording rules read each other in a loop: (a -> b -> a|b -> a -> b)$"
