@@ -79,13 +79,13 @@ class Backtest:
     def env(self) -> dict[str, str]:
         return {**os.environ, "TMPDIR": str(self.tmpdir)}
 
-    def run(self, *args: object, python: list[str] | None = None, timeout: float = 300) -> Outcome:
+    def run(self, *args: object, python: list[str] | None = None, cwd: Path = REPO, timeout: float = 300) -> Outcome:
         result = subprocess.run(
             self.command(map(str, args), python),
             capture_output=True,
             text=True,
             env=self.env(),
-            cwd=REPO,
+            cwd=cwd,
             timeout=timeout,
         )
         return Outcome(result.returncode, result.stdout, result.stderr)
