@@ -24,12 +24,14 @@ class Series:
     def name(self) -> str:
         return metric_name(self.labels)
 
-    def typical_step_ms(self) -> int | None:
-        """The median distance between samples (the scrape interval, for scraped data); None below 2 samples."""
+    def regular_gap_ms(self) -> int | None:
+        """The longest gap between samples that is still regular sampling (at most 1.5x the median gap, the scrape
+        interval for scraped data): longer gaps are absences. None below 2 samples."""
         if len(self.times) < 2:
             return None
-        steps = [later - earlier for earlier, later in zip(self.times, self.times[1:], strict=False)]
-        return int(statistics.median(steps))
+        gaps = [later - earlier for earlier, later in zip(self.times, self.times[1:], strict=False)]
+        limit = statistics.median(gaps) * 1.5
+        return max(gap for gap in gaps if gap <= limit)
 
 
 class History:
@@ -55,10 +57,10 @@ class History:
     def metric_names(self) -> set[str]:
         return {one.name for one in self.series.values()}
 
-    def typical_step_ms(self) -> int | None:
-        """The largest per-series typical step: the sampling interval every series keeps up with."""
-        steps = [step for one in self.series.values() if (step := one.typical_step_ms()) is not None]
-        return max(steps) if steps else None
+    def regular_gap_ms(self) -> int | None:
+        """The longest regular gap of any series: a sample is due again within it, whatever the series."""
+        gaps = [gap for one in self.series.values() if (gap := one.regular_gap_ms()) is not None]
+        return max(gaps) if gaps else None
 
     def on_grid(self, step_ms: int) -> bool:
         """Whether every sample sits on the evaluation grid of `step_ms` (a multiple of it since the epoch)."""

@@ -4,12 +4,14 @@ Staleness. Live Prometheus writes a staleness marker when a scraped series disap
 a recording rule stops returning a series (at the next evaluation), so an instant selector stops seeing it at once.
 Backfilled blocks hold no such markers (OpenMetrics cannot carry them, nor does the HTTP API export them): a series
 that stops would stay visible for the whole lookback delta (5m by default), stretching alerts and bridging the gaps
-that should reset a pending `for:`. The backtest's Prometheus runs with a lookback delta that stands in for them:
+that should reset a pending `for:`. The backtest's Prometheus runs with a lookback delta that stands in for them,
+the longest regular gap between samples (at most 1.5x a series' median gap; longer ones are absences):
 - history sampled on the evaluation grid (every timestamp a multiple of the rule interval, as generated corpora
-  are): just under the sampling interval, so a sample is seen until the next one is due and a series that stops
-  (raw or recorded) disappears at the next evaluation, as in live Prometheus;
-- other history (real scrapes land between evaluations, with jitter): 1.5x the sampling interval, so jitter never
-  hides a series, and a series that stops disappears within one interval of where live staleness hides it;
+  are): one millisecond less, so a sample is seen until the next one is due and a series that stops (raw or
+  recorded) disappears at the next evaluation, exactly as live staleness has it;
+- other history (real scrapes land between evaluations): the gap itself, so a sample stays visible until the next
+  is due (scrape jitter included) and a series that stops disappears within one interval of where live staleness
+  hides it;
 - at most Prometheus' 5m, and at least the longest rule interval when rules evaluate at different intervals.
 `--lookback-delta` overrides it.
 """
@@ -204,14 +206,16 @@ def _check_incidents(options: Options, history: History, incidents: list[Inciden
 
 def choose_lookback_ms(history: History, rule_sets: list[RuleSet]) -> int:
     """The lookback delta that stands in for staleness markers (see the module docstring)."""
-    step = history.typical_step_ms()
-    if step is None:
+    gap = history.regular_gap_ms()
+    if gap is None:
         return DEFAULT_LOOKBACK_MS
-    intervals = {rule.interval_ms for rule_set in rule_sets for rule in rule_set.rules}
+    intervals = {rule.interval_ms for rule_set in rule_sets for rule in rule_set.rules} or {gap}
     if len(intervals) == 1 and history.on_grid(next(iter(intervals))):
-        lookback = max(step, *intervals) - 1
+        lookback = max(gap, *intervals) - 1
+    elif len(intervals) > 1:
+        lookback = max(gap, *intervals)
     else:
-        lookback = max(step * 3 // 2, *intervals) if len(intervals) > 1 else step * 3 // 2
+        lookback = gap
     return max(1, min(DEFAULT_LOOKBACK_MS, lookback))
 
 

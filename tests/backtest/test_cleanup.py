@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.backtest.support import START, Backtest
 from testkit.waiting import wait_until
+from tests.backtest.support import START, Backtest
 
 # Three days of ten series and a median over six hours: a few seconds of queries, long enough to interrupt.
 SLOW_RULES = """groups:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -72,7 +71,7 @@ def test_cli_csv_history_gives_the_same_alerts(backtest: Backtest) -> None:
     assert json.loads(from_csv.out)["alerts"] == json.loads(from_om.out)["alerts"] != []
 
 
-def test_cli_off_grid_history_gets_one_and_a_half_intervals_of_lookback(backtest: Backtest) -> None:
+def test_cli_off_grid_history_gets_the_sampling_interval_as_lookback(backtest: Backtest) -> None:
     shifted = {series: [(ts + 17, value) for ts, value in points] for series, points in demo_samples().items()}
     outcome = backtest.run(
         "--rules",
@@ -82,7 +81,7 @@ def test_cli_off_grid_history_gets_one_and_a_half_intervals_of_lookback(backtest
         "--json",
     )
     document = json.loads(outcome.out)
-    assert document["lookback_delta_seconds"] == 90.0
+    assert document["lookback_delta_seconds"] == 60.0
     down = [alert for alert in document["alerts"] if alert["alertname"] == "Down"]
     # The first zero is scraped at 10:30:17, so the evaluation at 10:31 is the first to see it; 10:45:17 is up again.
     assert [(a["active_at"], a["start"], a["end"]) for a in down] == [(at(31), at(33), at(46))]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.backtest.support import DEMO_RULES, Backtest, demo_samples, openmetrics
 from testkit.processes import free_port
+from tests.backtest.support import DEMO_RULES, Backtest, demo_samples, openmetrics
 
 BAD_RULES = "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up ==\n"
 

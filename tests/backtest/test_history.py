@@ -99,8 +99,11 @@ def test_format_timestamp_survives_promtools_truncation() -> None:
         assert int(float(format_timestamp(ms)) * 1000) == ms
 
 
-def test_history_on_grid_and_typical_step(tmp_path: Path) -> None:
-    history = read_openmetrics(write(tmp_path, "h.om", "x 1 60\nx 1 120\nx 1 180\ny 1 17\ny 1 77\n# EOF\n"))
-    assert history.typical_step_ms() == 60_000
+def test_history_on_grid_and_regular_gap(tmp_path: Path) -> None:
+    # x: one-minute samples with a 62 s jitter and a ten-minute absence; y: 61 s apart
+    text = "x 1 60\nx 1 120\nx 1 182\nx 1 240\nx 1 840\ny 1 17\ny 1 78\n# EOF\n"
+    history = read_openmetrics(write(tmp_path, "h.om", text))
+    assert history.regular_gap_ms() == 62_000
     assert not history.on_grid(60_000)
     assert history.on_grid(1000)
+    assert read_openmetrics(write(tmp_path, "one.om", "x 1 60\n# EOF\n")).regular_gap_ms() is None
