@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from allim.backtest.rules import Rule, RuleSet
+from allim.backtest.selectors import LabelSet, label_set
 from allim.backtest.statemachine import Grid, alert_spans
 from allim.backtest.tsdb import Tsdb
 
@@ -29,26 +30,21 @@ class Alert:
 def evaluate_alerts(
     tsdb: Tsdb, rule_set: RuleSet, first_ms: int, last_ms: int, progress: Callable[[str], None]
 ) -> list[Alert]:
-    alerts: list[Alert] = []
     rules = rule_set.alerting
-    for number, rule in enumerate(rules, start=1):
-        if number == 1 or number % 10 == 0 or number == len(rules):
-            progress(f"alerting rules {number}/{len(rules)}")
-        alerts.extend(evaluate_rule(tsdb, rule, first_ms, last_ms))
-    alerts.sort(key=lambda alert: (alert.start, alert.alertname, sorted(alert.labels.items())))
-    return alerts
-
-
-def evaluate_rule(tsdb: Tsdb, rule: Rule, first_ms: int, last_ms: int) -> list[Alert]:
-    grid = Grid.covering(first_ms, last_ms, rule.interval_ms)
-    if grid.count == 0:
-        return []
-    present: dict[tuple[tuple[str, str], ...], set[int]] = {}
-    for metric, points in tsdb.query_range(rule.expr, grid):
-        labels = tuple(sorted(rule.output_labels(metric).items()))
-        present.setdefault(labels, set()).update(index for index, _ in points)
+    progress(f"alerting rules: {len(rules)}")
+    jobs = [
+        (rule, rule.expr, grid) for rule in rules if (grid := Grid.covering(first_ms, last_ms, rule.interval_ms)).count
+    ]
+    present: dict[Rule, dict[LabelSet, set[int]]] = {rule: {} for rule in rules}
+    for rule, grid, results in tsdb.query_range(jobs):
+        for metric, values in results:
+            labels = label_set(rule.output_labels(metric))
+            indices = present[rule].setdefault(labels, set())
+            indices.update((round(float(ts) * 1000) - grid.start_ms) // grid.step_ms for ts, _ in values)
     alerts = []
-    for labels, indices in present.items():
-        for span in alert_spans(sorted(indices), grid, rule.hold_ms, rule.keep_firing_ms):
-            alerts.append(Alert(rule, dict(labels), span.active_at, span.fired_at, span.resolved_at))
+    for rule, grid in ((rule, grid) for rule, _, grid in jobs):
+        for labels, indices in present[rule].items():
+            for span in alert_spans(sorted(indices), grid, rule.hold_ms, rule.keep_firing_ms):
+                alerts.append(Alert(rule, dict(labels), span.active_at, span.fired_at, span.resolved_at))
+    alerts.sort(key=lambda alert: (alert.start, alert.alertname, sorted(alert.labels.items())))
     return alerts

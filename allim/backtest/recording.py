@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TextIO
 
 from allim.backtest.history import format_timestamp
 from allim.backtest.rules import Rule, RuleSet
@@ -72,43 +73,84 @@ def stop_shift_ms(lookback_ms: int, step_ms: int) -> int:
 
 
 def _write_level(tsdb: Tsdb, level: list[Rule], first_ms: int, last_ms: int, path: Path, recorded: Recorded) -> int:
-    written = 0
+    jobs = [
+        (rule, rule.expr, grid) for rule in level if (grid := Grid.covering(first_ms, last_ms, rule.interval_ms)).count
+    ]
+    writers = {rule: _RuleWriter(rule, grid, stop_shift_ms(tsdb.lookback_ms, grid.step_ms)) for rule, _, grid in jobs}
     with open(path, "w", encoding="utf-8") as out:
-        for rule in level:
-            grid = Grid.covering(first_ms, last_ms, rule.interval_ms)
-            shift = stop_shift_ms(tsdb.lookback_ms, grid.step_ms)
-            keep_band = BAND_RULE.match(rule.name) is not None
-            held: dict[LabelSet, tuple[int, str]] = {}  # each series' latest point, until we know what follows it
-            for metric, points in tsdb.query_range(rule.expr, grid):
-                labels = label_set(rule.output_labels(metric))
-                if labels in held:
-                    points = [held.pop(labels), *points]
-                held[labels] = points[-1]
-                out.write(_lines(labels, points[:-1], grid, shift, points[-1][0]))
-                written += len(points) - 1
-                if keep_band:
-                    _keep(recorded, labels, points[:-1], grid)
-            for labels, point in held.items():
-                out.write(_lines(labels, [point], grid, shift, grid.count))
-                written += 1
-                if keep_band:
-                    _keep(recorded, labels, [point], grid)
+        current: _RuleWriter | None = None
+        for rule, _, results in tsdb.query_range(jobs):
+            if current is not writers[rule]:
+                if current is not None:
+                    current.finish(out, recorded)
+                current = writers[rule]
+            current.add(results, out, recorded)
+        if current is not None:
+            current.finish(out, recorded)
         out.write("# EOF\n")
-    return written
+    return sum(writer.written for writer in writers.values())
 
 
-def _lines(labels: LabelSet, points: list[tuple[int, str]], grid: Grid, shift: int, following: int) -> str:
-    """OpenMetrics lines; a point whose next evaluation has no point is the last before a gap and moves `shift`."""
-    prefix = format_series(labels) + " "
-    lines = []
-    for position, (index, value) in enumerate(points):
-        after = points[position + 1][0] if position + 1 < len(points) else following
-        ms = grid.time(index) - (shift if after != index + 1 and index + 1 < grid.count else 0)
-        lines.append(f"{prefix}{value} {format_timestamp(ms)}\n")
-    return "".join(lines)
+class _RuleWriter:
+    """Writes one recording rule's answers, chunk after chunk, as OpenMetrics lines of the recorded series.
+
+    Each series' last point waits for the next chunk: only then is it known whether a gap follows it."""
+
+    def __init__(self, rule: Rule, grid: Grid, shift_ms: int) -> None:
+        self.rule, self.grid, self.shift_ms = rule, grid, shift_ms
+        self.step_s = grid.step_ms / 1000
+        self.whole_seconds = grid.start_ms % 1000 == 0 and grid.step_ms % 1000 == 0
+        self.keep_band = BAND_RULE.match(rule.name) is not None
+        self.held: dict[LabelSet, tuple[str, list[Any]]] = {}
+        self.written = 0
+
+    def add(self, results: list[tuple[dict[str, str], list[list[Any]]]], out: TextIO, recorded: Recorded) -> None:
+        for metric, values in results:
+            labels = label_set(self.rule.output_labels(metric))
+            if labels in self.held:
+                prefix, previous = self.held.pop(labels)
+                values = [previous, *values]
+            else:
+                prefix = format_series(labels) + " "
+            self.held[labels] = (prefix, values[-1])
+            self._write(out, prefix, values[:-1], following=float(values[-1][0]))
+            if self.keep_band:
+                _keep(recorded, labels, values[:-1])
+
+    def finish(self, out: TextIO, recorded: Recorded) -> None:
+        for labels, (prefix, point) in self.held.items():
+            self._write(out, prefix, [point], following=None)
+            if self.keep_band:
+                _keep(recorded, labels, [point])
+        self.held = {}
+
+    def _write(self, out: TextIO, prefix: str, values: list[list[Any]], following: float | None) -> None:
+        """Lines for `values`; a point whose next evaluation has no point is the last before a gap and moves."""
+        if not values:
+            return
+        self.written += len(values)
+        end_s = self.grid.end_ms / 1000
+        first, last = float(values[0][0]), float(values[-1][0])
+        gapless = round((last - first) / self.step_s) == len(values) - 1
+        last_stops = (following is None and last < end_s) or (
+            following is not None and following - last > self.step_s * 1.5
+        )
+        if gapless and self.whole_seconds and not (last_stops and self.shift_ms):
+            out.write("".join([f"{prefix}{value} {ts}\n" for ts, value in values]))
+            return
+        lines = []
+        for position, (ts, value) in enumerate(values):
+            seconds = float(ts)
+            if position + 1 < len(values):
+                stops = float(values[position + 1][0]) - seconds > self.step_s * 1.5
+            else:
+                stops = last_stops
+            ms = round(seconds * 1000) - (self.shift_ms if stops else 0)
+            lines.append(f"{prefix}{value} {format_timestamp(ms)}\n")
+        out.write("".join(lines))
 
 
-def _keep(recorded: Recorded, labels: LabelSet, points: list[tuple[int, str]], grid: Grid) -> None:
-    times, values = recorded.bands.setdefault(labels, ([], []))
-    times.extend(grid.time(index) for index, _ in points)
-    values.extend(float(value) for _, value in points)
+def _keep(recorded: Recorded, labels: LabelSet, values: list[list[Any]]) -> None:
+    times, points = recorded.bands.setdefault(labels, ([], []))
+    times.extend(round(float(ts) * 1000) for ts, _ in values)
+    points.extend(float(value) for _, value in values)

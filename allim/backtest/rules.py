@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ class Rule:
     keep_firing_ms: int = 0
     labels: tuple[tuple[str, str], ...] = ()
     reads: frozenset[str] = field(default_factory=frozenset)
+    position: int = 0  # in its rule file: tells apart two rules that are otherwise the same
 
     def output_labels(self, series: dict[str, str]) -> dict[str, str]:
         """The rule's labels over the result's (rule labels win), `{{ $labels.x }}` expanded as Prometheus does."""
@@ -150,7 +151,7 @@ def _read_rule_file(path: Path, default_interval_ms: int) -> list[Rule]:
         if group.get("interval"):
             interval = parse_duration(str(group["interval"]), f"{where}: interval")
         for entry in group.get("rules") or []:
-            rules.append(_rule(entry, str(path), str(group["name"]), interval))
+            rules.append(replace(_rule(entry, str(path), str(group["name"]), interval), position=len(rules)))
     return rules
 
 

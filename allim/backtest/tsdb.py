@@ -15,10 +15,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -31,6 +33,8 @@ MAX_STEPS_PER_QUERY = 10_000
 # is two or three blocks, not the 360 two-hour blocks of the default, and promtool reads its input once per block.
 BLOCK_DURATION = "486h"
 READY_TIMEOUT_S = 120.0
+PARALLEL_QUERIES = 2
+Key = TypeVar("Key")
 CONFIG = "global:\n  scrape_interval: 1m\n  evaluation_interval: 1m\n"
 
 
@@ -82,7 +86,7 @@ class Tsdb:
             f"--web.listen-address=127.0.0.1:{port}",
             f"--query.lookback-delta={self.lookback_ms}ms",
             "--query.timeout=1h",
-            "--query.max-concurrency=4",
+            f"--query.max-concurrency={PARALLEL_QUERIES * 2}",
             "--log.level=warn",
         ]
         log = open(self.workdir / "prometheus.log", "ab")  # noqa: SIM115 - the child holds it; closed below
@@ -127,20 +131,25 @@ class Tsdb:
         self.stop()
         self._client.close()
 
-    def query_range(self, expr: str, grid: Grid) -> Iterator[tuple[dict[str, str], list[tuple[int, str]]]]:
-        """Each result series of `expr` over the grid, chunk after chunk: (labels, [(grid index, value)])."""
-        for first in range(0, grid.count, MAX_STEPS_PER_QUERY):
-            last = min(grid.count, first + MAX_STEPS_PER_QUERY) - 1
-            params = {
-                "query": expr,
-                "start": _seconds(grid.time(first)),
-                "end": _seconds(grid.time(last)),
-                "step": _seconds(grid.step_ms),
-            }
-            data = self._get("/api/v1/query_range", params)
-            for result in data["result"]:
-                points = [(grid.index(round(float(ts) * 1000)), value) for ts, value in result["values"]]
-                yield result["metric"], points
+    def query_range(
+        self, jobs: Iterable[tuple[Key, str, Grid]]
+    ) -> Iterator[tuple[Key, Grid, list[tuple[dict[str, str], list[list[Any]]]]]]:
+        """Range queries of `(key, expr, grid)` jobs, chunk after chunk in job order: (key, grid, [(labels,
+        [[seconds, "value"], ...])]). Two queries run at once (Prometheus evaluates each on one core) while the
+        caller works on the previous answer."""
+        chunks = (
+            (key, expr, grid, first) for key, expr, grid in jobs for first in range(0, grid.count, MAX_STEPS_PER_QUERY)
+        )
+        with ThreadPoolExecutor(max_workers=PARALLEL_QUERIES) as pool:
+            pending: deque[tuple[Key, Grid, Future[Any]]] = deque()
+            for key, expr, grid, first in chunks:
+                pending.append(
+                    (key, grid, pool.submit(self._get, "/api/v1/query_range", _range_params(expr, grid, first)))
+                )
+                if len(pending) > PARALLEL_QUERIES:
+                    yield _answer(*pending.popleft())
+            while pending:
+                yield _answer(*pending.popleft())
 
     def _get(self, path: str, params: dict[str, str]) -> Any:
         try:
@@ -156,6 +165,22 @@ class Tsdb:
         log = self.workdir / "prometheus.log"
         lines = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
         return lines[-1] if lines else "(no log)"
+
+
+def _range_params(expr: str, grid: Grid, first: int) -> dict[str, str]:
+    last = min(grid.count, first + MAX_STEPS_PER_QUERY) - 1
+    return {
+        "query": expr,
+        "start": _seconds(grid.time(first)),
+        "end": _seconds(grid.time(last)),
+        "step": _seconds(grid.step_ms),
+    }
+
+
+def _answer(
+    key: Key, grid: Grid, future: Future[Any]
+) -> tuple[Key, Grid, list[tuple[dict[str, str], list[list[Any]]]]]:
+    return key, grid, [(result["metric"], result["values"]) for result in future.result()["result"]]
 
 
 def create_blocks(promtool: str, openmetrics: Path, data: Path) -> None:
