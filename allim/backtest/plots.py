@@ -51,15 +51,25 @@ def _draw(result: Result, series: Series, path: Path) -> None:
     values, lanes = figure.subplots(2, 1, sharex=True, height_ratios=[4, 1])
     times = np.array(series.times, dtype="datetime64[ms]")
     values.plot(times, np.array(series.values), linewidth=0.8, color="#2c3e50", label="value")
-    for kind, (band_times, band_values) in _bands(runs[0], series).items():
-        style = {"baseline": ("--", "#16a085"), "band_upper": (":", "#16a085"), "band_lower": (":", "#16a085")}[kind]
+    bands = _bands(runs[0], series)
+    for kind, (band_times, band_values) in bands.items():
+        style = "--" if kind == "baseline" else ":"
         values.plot(
             np.array(band_times, dtype="datetime64[ms]"),
             band_values,
-            style[0],
-            color=style[1],
+            style,
+            color="#16a085",
             linewidth=0.8,
             label=kind.replace("_", " "),
+        )
+    if "band_upper" in bands and "band_lower" in bands and bands["band_upper"][0] == bands["band_lower"][0]:
+        values.fill_between(
+            np.array(bands["band_upper"][0], dtype="datetime64[ms]"),
+            bands["band_lower"][1],
+            bands["band_upper"][1],
+            color="#16a085",
+            alpha=0.12,
+            linewidth=0,
         )
     labels = without_name(series.labels)
     for incident in result.incidents:
