@@ -6,13 +6,13 @@ and the next-due look are a probe of one small index (`deliveries_heads`: channe
 heads only) whatever the backlog, instead of a per-row `min()` over every pending row of the channel:
 
 - NULL: not a head (it waits behind an older row of its group), or not pending.
-- READY (0): the head, sendable now. Ready heads go in the order they were queued (accepted, or retried by an
+- 0: the head, ready: sendable now. Ready heads go in the order they were queued (accepted, or retried by an
   operator; then by id), an order only that index gives, so no planner walks the sent history instead.
 - a time: the head, waiting until then (a retry time, or the lease of the worker sending it). A claim first makes
-  the waiting heads whose time has come READY (`promote`, a bounded batch, earliest first); each head is promoted
+  the waiting heads whose time has come ready (`promote`, a bounded batch, earliest first); each head is promoted
   once per wait, so that work is spread over the rows, not repeated by every look.
 
-What keeps it: an enqueue (the new row is READY when its group has nothing pending, else NULL), a claim (its lease),
+What keeps it: an enqueue (the new row is ready when its group has nothing pending, else NULL), a claim (its lease),
 a reschedule (the retry time), finishing a head (the group's next row becomes its head) and reviving dead rows (an
 older row can become the head again). On PostgreSQL whatever changes a group's head runs under that group's lock
 (`Database.group_lock`), so an enqueue and the finish of the same group never both miss the new head.
@@ -25,8 +25,7 @@ from dataclasses import dataclass
 
 from bridge.store import Database, Tx
 
-READY = 0.0
-PROMOTE_BATCH = 500  # waiting heads made READY by one claim at most (after an outage, thousands come due at once)
+PROMOTE_BATCH = 500  # waiting heads made ready by one claim at most (after an outage, thousands come due at once)
 
 # head_due_at of a row being inserted (parameters: its channel key and group key).
 NEW_ROW_HEAD = (
@@ -67,7 +66,7 @@ async def outlook(tx: Tx, channel_key: str) -> Outlook | None:
 
 
 async def promote(tx: Tx, channel_key: str, now: float, lock_rows: str) -> None:
-    """Waiting heads whose time has come become READY (rows another replica is promoting are skipped)."""
+    """Waiting heads whose time has come become ready (rows another replica is promoting are skipped)."""
     await tx.execute(
         "UPDATE deliveries SET head_due_at = 0 WHERE id IN (SELECT d.id FROM deliveries d WHERE d.channel_key = %s"
         f" AND d.head_due_at > 0 AND d.head_due_at <= %s ORDER BY d.head_due_at LIMIT {PROMOTE_BATCH} {lock_rows})",
