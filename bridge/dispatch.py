@@ -7,6 +7,11 @@ Channels make one attempt each; retry policy lives here: exponential backoff wit
 `retry_after` honoured exactly (Discord's 429, stored as a hold on that webhook for every replica), and a
 total deadline after which the row is dead. Permanent failures are dead at once. Dead rows and their reasons
 show in /api/notifications and in allim_bridge_notifications_failed_total.
+
+Waiting costs nothing: a worker sleeps until its next row is due, a wake-up (a new row, another replica's
+NOTIFY) ends the sleep early, and while its receiver is held (a 429, or its rate-limit headers saying the bucket
+is empty) it sleeps until the hold ends whatever wakes it, since no new row could go sooner. It does not look at
+the outbox in between, so an incident storm that piles up rows behind a rate-limited Discord costs no queries.
 """
 
 from __future__ import annotations
@@ -23,13 +28,14 @@ from typing import Any
 from bridge.channels import Attempt, Channel, SendError
 from bridge.metrics import BridgeMetrics
 from bridge.outbox import ChannelRef, Delivery, Outbox
+from bridge.outbox_holds import RateLimit
 from bridge.store import StoreError
 
 log = logging.getLogger("bridge.dispatch")
 
 IDLE_RECHECK = 60.0  # an idle worker looks at the outbox this often even without a wake-up
 SHARED_RECHECK = 5.0  # ... and this often when other replicas share it (a wake-up may be missed on a reconnect)
-BUSY_RECHECK = 0.05  # a due row another replica holds locked right now: look again shortly
+BUSY_RECHECK = 0.05  # due, but another replica holds the row locked or probes the receiver: look again shortly
 DEFAULT_LEASE = 30.0
 
 
@@ -83,6 +89,8 @@ class Worker:
         self.wake = asyncio.Event()
         self.wait = wait or wait_for_event  # tests pass one that records the timeouts
         self.recheck = SHARED_RECHECK if outbox.database.shared else IDLE_RECHECK
+        self.held_until = 0.0  # the receiver's hold as this worker last learnt it: nothing is sent before it
+        self.busy = False  # the last step sent something: the next claims without looking first
 
     async def run(self) -> None:
         while True:
@@ -96,17 +104,27 @@ class Worker:
                 await self._wait(1.0)
 
     async def step(self) -> None:
-        """Send the next due delivery, or wait until one is due or a new one arrives."""
+        """Send the next due delivery, or wait until one is due or a new one arrives (or the hold ends)."""
         self.wake.clear()  # before reading, so an enqueue racing with the read still wakes us
-        delivery = await self.outbox.claim(self.ref.key, self.owner, self.lease)
+        held = self.held_until - self.clock()
+        if held > 0:  # a wake-up cannot make anything go sooner: no look at the outbox until the hold ends
+            await self._wait(held)
+            return
+        delivery = await self.outbox.claim(self.ref.key, self.owner, self.lease, look=not self.busy)
+        self.busy = delivery is not None
         if delivery is not None:
             await self.attempt(delivery)
             return
-        due = await self.outbox.next_due(self.ref.key)
-        if due is None:
+        look = await self.outbox.outlook(self.ref.key)
+        if look is None:
             await self._wait(self.recheck)
-        else:
-            await self._wait(min(max(due - self.clock(), BUSY_RECHECK), self.recheck))
+            return
+        self.hold(look.held_until)  # e.g. another replica's 429
+        await self._wait(min(max(look.at - self.clock(), BUSY_RECHECK), self.recheck))
+
+    def hold(self, until: float) -> None:
+        """Send nothing before `until` (a hold only grows)."""
+        self.held_until = max(self.held_until, until)
 
     async def _wait(self, timeout: float) -> None:
         await self.wait(self.wake, timeout)
@@ -141,6 +159,7 @@ class Worker:
         if exc.retry_after is not None:
             delay = max(0.0, float(exc.retry_after))
             await self.outbox.hold(self.ref.target, now + delay)  # every replica waits for this receiver
+            self.hold(now + delay)
         else:
             delay = self.backoff.delay(number)
         expired = now + delay - (delivery.queued_at or delivery.created_at) > self.backoff.deadline
@@ -165,12 +184,18 @@ class StoredAttempt(Attempt):
         super().__init__(part_info=delivery.part_info)
         self.delivery = delivery
         self.worker = worker
+        self.limit: RateLimit | None = None  # the receiver's bucket, as its last answer said: stored with the part
 
     async def accepted(self, index: int, **info: Any) -> None:
         await super().accepted(index, **info)
-        w = self.worker
-        if not await w.outbox.record_parts(self.delivery.id, self.part_info, w.owner, w.lease):
+        w, limit, self.limit = self.worker, self.limit, None
+        if not await w.outbox.record_parts(self.delivery.id, self.part_info, w.owner, w.lease, limit):
             log.warning("the lease passed to another worker mid-delivery", extra=w._fields(self.delivery))
+
+    async def limited(self, remaining: int, reset_after: float) -> None:
+        self.limit = RateLimit(self.worker.ref.target, remaining, reset_after)
+        if remaining <= 0:  # spent: this worker waits for the refill (others learn it from the outbox)
+            self.worker.hold(self.worker.clock() + reset_after)
 
     async def group_state(self) -> dict[str, Any] | None:
         return await self.worker.outbox.group_state(self.delivery.channel_key, self.delivery.group_key)

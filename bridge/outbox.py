@@ -7,13 +7,16 @@ for the other replicas. Rules that hold on both stores:
 - Dedup: a unique key per notification (receiver, groupKey, status, alerts) within the dedup window, claimed
   with one upsert, so the same webhook sent to two replicas at once is accepted once.
 - Order: a delivery is only sent once every older delivery of the same channel instance and alert group is
-  sent or dead, so a resolved never overtakes its firing, whichever replica sends them.
+  sent or dead, so a resolved never overtakes its firing, whichever replica sends them. Each group's head is
+  marked on its row (bridge/outbox_queue.py), so accepting, claiming and the next-due look cost the same with
+  fifty thousand rows pending as with none.
 - Claiming: a worker takes a due row with a lease (`lease_until`, `lease_owner`); a replica that dies loses
   its leases and another takes the row over when the lease runs out. A row whose send was in flight is sent
   again then (at-least-once); marking it `sent` right after the channel returns keeps that window to one
   HTTP round trip. Progress (the parts of a multi-part message already accepted) is saved as it happens.
-- Holds: a receiver's "wait N seconds" (Discord's 429 `retry_after`) is stored per target, so every replica
-  holds back from that webhook, not only the one that was told.
+- Holds: a receiver's "wait N seconds" (Discord's 429 `retry_after`, or its rate-limit headers saying the
+  bucket is empty) is stored per target, so every replica holds back from that webhook, not only the one that
+  was told.
 """
 
 from __future__ import annotations
@@ -26,20 +29,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bridge import outbox_holds as holds
+from bridge import outbox_queue as queue
 from bridge.notification import Notification
 from bridge.outbox_reading import OutboxReading, parts_from_json
-from bridge.store import Database, StoreError, Tx
+from bridge.outbox_upkeep import OutboxUpkeep
+from bridge.store import Database, StoreError
 
 OutboxError = StoreError  # the first wave's name for it
 Parts = Mapping[int, Mapping[str, Any]] | frozenset[int]  # accepted parts, with or without what was kept for each
 
-# The head of each (channel instance, alert group) queue: the only rows that may be sent next. Written as a
-# min() subquery so both planners answer it from the (channel_key, group_key, state, id) index for any table
-# size (a NOT EXISTS anti-join was planned as a quadratic scan on a table without statistics).
-HEAD = (
-    "d.channel_key = %s AND d.state = 'pending' AND d.id = (SELECT min(e.id) FROM deliveries e"
-    " WHERE e.channel_key = d.channel_key AND e.group_key = d.group_key AND e.state = 'pending')"
-)
 DELIVERY_COLUMNS = (
     "d.id, d.notification_id, n.body, d.created_at, d.attempts, d.next_attempt_at, d.delivered_parts,"
     " d.channel_key, d.channel, d.target, d.group_key, coalesce(d.queued_at, d.created_at)"
@@ -47,6 +46,10 @@ DELIVERY_COLUMNS = (
 DEDUP_UPSERT = (
     "INSERT INTO dedup (key, seen_at) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at"
     " WHERE dedup.seen_at < %s RETURNING key"
+)
+INSERT_DELIVERY = (
+    "INSERT INTO deliveries (notification_id, channel_key, channel, target, group_key, state, next_attempt_at,"
+    f" created_at, queued_at, head_due_at) VALUES (%s, %s, %s, %s, %s, 'pending', %s, %s, %s, {queue.NEW_ROW_HEAD})"
 )
 
 
@@ -76,8 +79,9 @@ class Delivery:
     part_info: dict[int, dict[str, Any]] = field(default_factory=dict)  # per accepted part: what the channel kept
 
 
-class Outbox(OutboxReading):
-    """Accepting, claiming, finishing and reading deliveries, on whichever `Database` it is given."""
+class Outbox(OutboxReading, OutboxUpkeep):
+    """Accepting, claiming, finishing and reading deliveries, on whichever `Database` it is given (operators'
+    retries and pruning: bridge/outbox_upkeep.py)."""
 
     def __init__(
         self, database: Database, *, max_pending: int = 10_000, clock: Callable[[], float] = time.time
@@ -97,7 +101,8 @@ class Outbox(OutboxReading):
             # flight goes out at once instead of after the lease.
             async with self.database.transaction() as tx:
                 await tx.execute(
-                    "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL WHERE lease_owner IS NOT NULL"
+                    "UPDATE deliveries SET lease_until = NULL, lease_owner = NULL, head_due_at = CASE WHEN"
+                    " head_due_at IS NULL THEN NULL ELSE next_attempt_at END WHERE lease_owner IS NOT NULL"
                 )
         await self.refresh_pending()
 
@@ -105,7 +110,7 @@ class Outbox(OutboxReading):
         await self.database.close()
 
     async def refresh_pending(self) -> None:
-        async with self.database.transaction() as tx:
+        async with self.database.read() as tx:
             rows = await tx.execute("SELECT channel, count(*) FROM deliveries WHERE state = 'pending' GROUP BY channel")
         fresh = collections.Counter({str(name): int(count) for name, count in rows})
         for name in set(self.pending) | set(fresh):
@@ -121,9 +126,9 @@ class Outbox(OutboxReading):
         now = self.clock()
         key = notification.dedup_key()
         cutoff = now - dedup_window if dedup_window > 0 else math.inf
+        group = notification.group_key
         async with self.database.transaction() as tx:
-            if self.database.group_lock_sql:
-                await tx.execute(self.database.group_lock_sql, (f"{notification.receiver}|{notification.group_key}",))
+            await queue.lock_groups(tx, self.database, [group])
             if not await tx.execute(DEDUP_UPSERT, (key, now, cutoff)):
                 return None
             rows = await tx.execute(
@@ -133,22 +138,17 @@ class Outbox(OutboxReading):
             )
             notification_id = int(rows[0][0])
             await tx.executemany(
-                "INSERT INTO deliveries (notification_id, channel_key, channel, target, group_key, state,"
-                " next_attempt_at, created_at, queued_at) VALUES (%s, %s, %s, %s, %s, 'pending', %s, %s, %s)",
-                [(notification_id, c.key, c.name, c.target, notification.group_key, now, now, now) for c in channels],
+                INSERT_DELIVERY,
+                [(notification_id, c.key, c.name, c.target, group, now, now, now, c.key, group) for c in channels],
             )
-            await self._notify(tx, [c.key for c in channels])
+            await queue.notify(tx, self.database, [c.key for c in channels])
         self.pending.update(c.name for c in channels)
         return notification_id
-
-    async def _notify(self, tx: Tx, keys: Sequence[str]) -> None:
-        if self.database.notify_sql and keys:
-            await tx.execute(self.database.notify_sql, (",".join(sorted(set(keys))),))
 
     # -- delivering --------------------------------------------------------------------------
     async def next_delivery(self, channel_key: str) -> Delivery | None:
         """The oldest pending delivery of a channel instance, due or not, leased or not (a look, not a claim)."""
-        async with self.database.transaction() as tx:
+        async with self.database.read() as tx:
             rows = await tx.execute(
                 f"SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN notifications n ON n.id = d.notification_id"
                 " WHERE d.channel_key = %s AND d.state = 'pending' ORDER BY d.id LIMIT 1",
@@ -156,48 +156,63 @@ class Outbox(OutboxReading):
             )
         return _delivery(rows[0]) if rows else None
 
-    async def claim(self, channel_key: str, owner: str, lease: float) -> Delivery | None:
-        """The oldest due delivery at the head of its group's queue, leased to `owner` for `lease` seconds;
-        None when nothing can be sent now (see `next_due`)."""
+    async def claim(self, channel_key: str, owner: str, lease: float, *, look: bool = True) -> Delivery | None:
+        """The first-queued ready delivery at the head of its group's queue, leased to `owner` for `lease` seconds;
+        None when nothing can be sent now (see `next_due`). With `look` (unless the caller just sent one and
+        expects more), a read-only look first, so nothing is written while nothing is due or the receiver is held."""
         now = self.clock()
-        async with self.database.transaction() as tx:
-            rows = await tx.execute(
-                f"SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN notifications n ON n.id = d.notification_id"
-                f" WHERE {HEAD} AND d.next_attempt_at <= %s AND (d.lease_until IS NULL OR d.lease_until <= %s)"
-                " AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.target = d.target AND h.not_before > %s)"
-                f" ORDER BY d.id LIMIT 1 {self.database.lock_rows}",
-                (channel_key, now, now, now),
-            )
-            if not rows:
+        if look:
+            ahead = await self.outlook(channel_key)
+            if ahead is None or ahead.at > now:
                 return None
-            await tx.execute(
-                "UPDATE deliveries SET lease_until = %s, lease_owner = %s WHERE id = %s",
-                (now + lease, owner, rows[0][0]),
+        async with self.database.transaction() as tx:
+            await queue.promote(tx, channel_key, now, self.database.lock_rows)
+            rows = await tx.execute(
+                f"SELECT {DELIVERY_COLUMNS}, {queue.HOLD_OF_D}, {holds.TOKENS_OF_D} FROM deliveries d"
+                f" JOIN notifications n ON n.id = d.notification_id WHERE {queue.READY_HEADS}"
+                f" LIMIT 1 {self.database.lock_rows}",
+                (channel_key,),
             )
-        return _delivery(rows[0])
+            if not rows or float(rows[0][-2]) > now:  # none left (another replica took it), or its receiver held
+                return None
+            delivery = _delivery(rows[0])
+            counted = rows[0][-1] is not None  # the receiver's bucket is mirrored (it sent rate-limit headers)
+            if counted and not await holds.take_token(tx, delivery.target, now, self.database.greatest):
+                return None  # another replica spent the receiver's last request of this window
+            await tx.execute(
+                "UPDATE deliveries SET lease_until = %s, lease_owner = %s, head_due_at = %s WHERE id = %s",
+                (now + lease, owner, now + lease, delivery.id),
+            )
+        return delivery
 
     async def next_due(self, channel_key: str) -> float | None:
         """When `claim` may next find something for this channel instance (a retry time, a lease running
         out, a hold ending); None when it has nothing pending."""
-        greatest = self.database.greatest
-        async with self.database.transaction() as tx:
-            rows = await tx.execute(
-                f"SELECT min({greatest}(d.next_attempt_at, coalesce(d.lease_until, 0),"
-                " coalesce((SELECT h.not_before FROM holds h WHERE h.target = d.target), 0)))"
-                f" FROM deliveries d WHERE {HEAD}",
-                (channel_key,),
-            )
-        return float(rows[0][0]) if rows and rows[0][0] is not None else None
+        look = await self.outlook(channel_key)
+        return None if look is None else look.at
 
-    async def record_parts(self, delivery_id: int, parts: Parts, owner: str, lease: float) -> bool:
-        """Save the parts accepted so far and extend the lease; False when the lease was lost to another worker."""
+    async def outlook(self, channel_key: str) -> queue.Outlook | None:
+        """The channel instance's first head and its receiver's hold (one index probe, read-only)."""
+        async with self.database.read() as tx:
+            return await queue.outlook(tx, channel_key)
+
+    async def record_parts(
+        self, delivery_id: int, parts: Parts, owner: str, lease: float, limit: holds.RateLimit | None = None
+    ) -> bool:
+        """Save the parts accepted so far and extend the lease, with what the receiver's answer said of its bucket
+        (bridge/outbox_holds.py: mirrored for every replica); False when the lease was lost to another worker."""
+        now = self.clock()
         async with self.database.transaction() as tx:
             await tx.execute(
-                "UPDATE deliveries SET delivered_parts = %s, lease_until = %s"
-                " WHERE id = %s AND state = 'pending' AND lease_owner = %s",
-                (_parts_json(parts), self.clock() + lease, delivery_id, owner),
+                "UPDATE deliveries SET delivered_parts = %s, lease_until = %s, head_due_at = CASE WHEN head_due_at"
+                " IS NULL THEN NULL ELSE %s END WHERE id = %s AND state = 'pending' AND lease_owner = %s",
+                (_parts_json(parts), now + lease, now + lease, delivery_id, owner),
             )
-            return tx.rowcount > 0
+            kept = tx.rowcount > 0
+            if limit is not None:
+                end = now + max(0.0, limit.reset_after)
+                await holds.report(tx, limit.target, delivery_id, limit.remaining, end, now)
+        return kept
 
     async def mark_sent(self, delivery_id: int, channel: str, owner: str | None = None) -> bool:
         return await self._finish(delivery_id, channel, "sent", None, owner)
@@ -207,16 +222,22 @@ class Outbox(OutboxReading):
 
     async def _finish(self, delivery_id: int, channel: str, state: str, error: str | None, owner: str | None) -> bool:
         """Sent or dead; False when the row was no longer pending, or (with `owner`) no longer leased to it."""
-        sent_at = self.clock() if state == "sent" else None
+        now = self.clock()
+        sent_at = now if state == "sent" else None
         async with self.database.transaction() as tx:
+            if self.database.group_lock:  # before the row's own lock, as everything else that takes both does
+                lock = self.database.group_lock.format("group_key")
+                await tx.execute(f"SELECT {lock} FROM deliveries WHERE id = %s", (delivery_id,))
             rows = await tx.execute(
                 "UPDATE deliveries SET state = %s, attempts = attempts + 1, sent_at = %s, last_error = %s,"
-                " lease_until = NULL, lease_owner = NULL WHERE id = %s AND state = 'pending'"
+                " lease_until = NULL, lease_owner = NULL, head_due_at = NULL WHERE id = %s AND state = 'pending'"
                 + _owned(owner)
-                + " RETURNING channel_key",
+                + " RETURNING channel_key, group_key",
                 (state, sent_at, error, delivery_id, *_owner_param(owner)),
             )
-            await self._notify(tx, [str(row[0]) for row in rows])  # the group's next row may go now
+            groups = [(str(row[0]), str(row[1])) for row in rows]
+            await queue.advance(tx, groups, now, self.database.greatest)
+            await queue.notify(tx, self.database, [key for key, _ in groups])  # the group's next row may go now
         if rows:
             self.pending[channel] -= 1
         return bool(rows)
@@ -233,25 +254,21 @@ class Outbox(OutboxReading):
         async with self.database.transaction() as tx:
             await tx.execute(
                 "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = %s, last_error = %s,"
-                " delivered_parts = %s, lease_until = NULL, lease_owner = NULL WHERE id = %s AND state = 'pending'"
-                + _owned(owner),
-                (next_attempt_at, error, _parts_json(delivered_parts), delivery_id, *_owner_param(owner)),
+                " delivered_parts = %s, lease_until = NULL, lease_owner = NULL, head_due_at = CASE WHEN head_due_at"
+                " IS NULL THEN NULL ELSE %s END WHERE id = %s AND state = 'pending'" + _owned(owner),
+                (next_attempt_at, error, _parts_json(delivered_parts), next_attempt_at, delivery_id)
+                + _owner_param(owner),
             )
             return tx.rowcount > 0
 
     async def hold(self, target: str, until: float) -> None:
         """No delivery to `target` before `until`, on any replica (a receiver's own "retry after")."""
         async with self.database.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO holds (target, not_before) VALUES (%s, %s) ON CONFLICT (target) DO UPDATE SET"
-                " not_before = CASE WHEN excluded.not_before > holds.not_before THEN excluded.not_before"
-                " ELSE holds.not_before END",
-                (target, until),
-            )
+            await holds.hold(tx, target, until)
 
     # -- per-group channel state (message ids to edit, a forum post per incident) -------------
     async def group_state(self, channel_key: str, group_key: str) -> dict[str, Any] | None:
-        async with self.database.transaction() as tx:
+        async with self.database.read() as tx:
             rows = await tx.execute(
                 "SELECT data FROM group_state WHERE channel_key = %s AND group_key = %s", (channel_key, group_key)
             )
@@ -265,47 +282,6 @@ class Outbox(OutboxReading):
                 " updated_at = excluded.updated_at",
                 (channel_key, group_key, json.dumps(data, sort_keys=True), self.clock()),
             )
-
-    # -- operators: replaying dead letters ----------------------------------------------------
-    async def retry(self, delivery_id: int) -> bool:
-        """A dead delivery back to pending, attempts reset, due now; False when it is not dead (or unknown)."""
-        return bool(await self._revive("id = %s", (delivery_id,)))
-
-    async def retry_dead(self, channel: str | None = None) -> int:
-        """Every dead delivery (of one channel name or channel key) back to pending; how many."""
-        if channel is None:
-            return await self._revive("1 = 1", ())
-        return await self._revive("(channel = %s OR channel_key = %s)", (channel, channel))
-
-    async def _revive(self, where: str, params: tuple[Any, ...]) -> int:
-        now = self.clock()
-        async with self.database.transaction() as tx:
-            rows = await tx.execute(
-                "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = %s, queued_at = %s,"
-                f" lease_until = NULL, lease_owner = NULL WHERE state = 'dead' AND {where}"
-                " RETURNING channel, channel_key",
-                (now, now, *params),
-            )
-            await self._notify(tx, [str(row[1]) for row in rows])
-        self.pending.update(str(row[0]) for row in rows)
-        return len(rows)
-
-    # -- housekeeping ------------------------------------------------------------------------
-    async def prune(self, retention: float, dedup_window: float) -> int:
-        """Delete finished notifications older than `retention`, expired dedup keys, holds and group state;
-        the number of notifications deleted."""
-        now = self.clock()
-        async with self.database.transaction() as tx:
-            await tx.execute(
-                "DELETE FROM notifications WHERE created_at < %s AND NOT EXISTS (SELECT 1 FROM deliveries d"
-                " WHERE d.notification_id = notifications.id AND d.state = 'pending')",
-                (now - retention,),
-            )
-            deleted = tx.rowcount
-            await tx.execute("DELETE FROM dedup WHERE seen_at < %s", (now - dedup_window,))
-            await tx.execute("DELETE FROM holds WHERE not_before < %s", (now,))
-            await tx.execute("DELETE FROM group_state WHERE updated_at < %s", (now - retention,))
-        return deleted
 
 
 def _owned(owner: str | None) -> str:

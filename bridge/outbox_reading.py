@@ -42,7 +42,7 @@ class OutboxReading:
         if before is not None:
             where.append("n.id < %s")
             params.append(before)
-        async with self.database.transaction() as tx:
+        async with self.database.read() as tx:
             rows = await tx.execute(
                 f"SELECT n.id, n.receiver, n.body, n.created_at FROM notifications n WHERE {' AND '.join(where)}"
                 " ORDER BY n.id DESC LIMIT %s",
@@ -53,7 +53,7 @@ class OutboxReading:
 
     async def notification(self, notification_id: int) -> tuple[dict[str, Any], Notification] | None:
         """One notification's summary (as listed) and the notification itself; None when unknown."""
-        async with self.database.transaction() as tx:
+        async with self.database.read() as tx:
             rows = await tx.execute(
                 "SELECT n.id, n.receiver, n.body, n.created_at FROM notifications n WHERE n.id = %s", (notification_id,)
             )
@@ -66,7 +66,7 @@ class OutboxReading:
         """The stored notifications of these ids (unknown ids left out), in one query: a listing's titles."""
         if not ids:
             return {}
-        async with self.database.transaction() as tx:
+        async with self.database.read() as tx:
             rows = await tx.execute(f"SELECT id, body FROM notifications WHERE id IN ({in_list(ids)})", ids)
         return {int(row[0]): Notification.from_json(row[1]) for row in rows}
 
@@ -96,7 +96,7 @@ class OutboxReading:
 
     async def delivery_counts(self) -> dict[str, dict[str, int]]:
         """Deliveries by channel key and state (every state present, zeros included)."""
-        async with self.database.transaction() as tx:
+        async with self.database.read() as tx:
             rows = await tx.execute("SELECT channel_key, state, count(*) FROM deliveries GROUP BY channel_key, state")
         counts: dict[str, dict[str, int]] = collections.defaultdict(lambda: dict.fromkeys(STATES, 0))
         for key, state, count in rows:

@@ -65,8 +65,11 @@ class PostgresServer:
         if result.returncode != 0:
             raise RuntimeError(f"{' '.join(args[:2])} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
 
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    def start(self, *, durable: bool = False) -> None:
+        """Start the server; without `durable` it skips fsync (tests), with it commits are as safe as in production
+        (benchmarks)."""
+        fsync = "" if durable else " -c fsync=off"
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1{fsync} -c max_connections=200"
         self._run(find_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
 
     def stop(self) -> None:

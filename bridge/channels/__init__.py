@@ -62,6 +62,12 @@ class Attempt:
         """Part `index` was accepted by the receiver (with what to remember about it, e.g. `id=`)."""
         self.part_info[index] = dict(info)
 
+    async def limited(self, remaining: int, reset_after: float) -> None:
+        """The receiver takes `remaining` more requests in the next `reset_after` seconds (its rate-limit headers,
+        such as Discord's `X-RateLimit-Remaining` and `-Reset-After`), said in the answer to the part about to be
+        `accepted`: the dispatcher's subclass stores it with that part and holds the receiver once it is used up,
+        so the next delivery waits for the bucket instead of running into a 429."""
+
     async def group_state(self) -> dict[str, Any] | None:
         return None if self._group_state is None else dict(self._group_state)
 

@@ -40,10 +40,12 @@ class Database(Protocol):
     lock_rows: str  # appended to the claim query: "FOR UPDATE OF d SKIP LOCKED" where rows can be locked
     greatest: str  # the SQL function of the largest of its arguments
     # Run inside a transaction: `notify_sql` (one parameter: comma-separated channel keys) tells the other
-    # replicas at commit that rows are waiting; `group_lock_sql` (one parameter: a group's name) serialises
-    # the enqueues of one alert group, so ids follow commit order within a group. None where not needed.
+    # replicas at commit that rows are waiting. `group_lock` is an SQL expression with `{}` for an alert group's
+    # key, taking a lock held until commit: it serialises what changes a group's queue (enqueue, finishing its
+    # head, reviving), so ids follow commit order within a group and its head marker stays right. None where
+    # one writer at a time already does that.
     notify_sql: str | None
-    group_lock_sql: str | None
+    group_lock: str | None
 
     async def open(self) -> None:
         """Connect and create or migrate the schema; raises StoreError."""
@@ -53,6 +55,11 @@ class Database(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Tx]:
         """Commit on success, roll back on an exception; database errors surface as StoreError."""
+        ...
+
+    def read(self) -> AbstractAsyncContextManager[Tx]:
+        """Statements that only read: no write lock and no explicit transaction (each statement sees what was
+        committed when it started), so a look never blocks or waits for a writer. Errors as StoreError."""
         ...
 
     async def ping(self) -> None:

@@ -64,6 +64,26 @@ MIGRATIONS = (
         PRIMARY KEY (channel_key, group_key)
     );
     """,
+    # Version 2: each group's head marked on its row (bridge/outbox_queue.py), so claims and the next-due look
+    # are an index probe, not a min() per pending row; leased rows indexed by target (requests in flight);
+    # each target's rate limit bucket mirrored in `holds` (bridge/outbox_holds.py).
+    # No index may lead with `state`: with no statistics, or ones taken while few rows were pending, PostgreSQL
+    # estimates such an index at the same 1 row as deliveries_group, takes the narrower one for a group's rows
+    # and filters every pending row (seen with deliveries_pending and deliveries_state, both dropped here). Heads
+    # are ordered by (queued_at, id), an order only deliveries_heads gives: by id, fresh statistics made the
+    # primary key look cheaper, and it walks the sent history first.
+    """
+    ALTER TABLE deliveries ADD COLUMN head_due_at DOUBLE PRECISION;
+    UPDATE deliveries SET head_due_at = GREATEST(next_attempt_at, coalesce(lease_until, 0)) WHERE id IN (
+        SELECT min(id) FROM deliveries WHERE state = 'pending' GROUP BY channel_key, group_key);
+    CREATE INDEX deliveries_heads ON deliveries(channel_key, head_due_at, queued_at, id)
+        WHERE head_due_at IS NOT NULL;
+    CREATE INDEX deliveries_leased ON deliveries(target) WHERE lease_owner IS NOT NULL;
+    ALTER TABLE holds ADD COLUMN tokens INTEGER;
+    ALTER TABLE holds ADD COLUMN window_ends DOUBLE PRECISION;
+    DROP INDEX deliveries_pending;
+    DROP INDEX deliveries_state;
+    """,
 )
 
 
@@ -98,7 +118,7 @@ class PostgresDatabase:
     lock_rows = "FOR UPDATE OF d SKIP LOCKED"
     greatest = "GREATEST"
     notify_sql: str | None = f"SELECT pg_notify('{CHANNEL}', %s)"
-    group_lock_sql: str | None = "SELECT pg_advisory_xact_lock(hashtext(%s))"
+    group_lock: str | None = "pg_advisory_xact_lock(hashtext({}))"
 
     def __init__(self, url: str, *, timeout: float = 5.0, max_connections: int = 8) -> None:
         from psycopg_pool import AsyncConnectionPool
@@ -148,19 +168,34 @@ class PostgresDatabase:
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[_PostgresTx]:
+        async with self._connection(begin=True) as tx:
+            yield tx
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[_PostgresTx]:
+        """Autocommit: one round trip per statement, no BEGIN and COMMIT around it."""
+        async with self._connection(begin=False) as tx:
+            yield tx
+
+    @contextlib.asynccontextmanager
+    async def _connection(self, *, begin: bool) -> AsyncIterator[_PostgresTx]:
         import psycopg
         from psycopg_pool import PoolTimeout
 
         try:
-            async with self.pool.connection() as conn, conn.transaction():
-                yield _PostgresTx(conn, self)
+            async with self.pool.connection() as conn:
+                if not begin:
+                    yield _PostgresTx(conn, self)
+                    return
+                async with conn.transaction():
+                    yield _PostgresTx(conn, self)
         except (psycopg.OperationalError, PoolTimeout, OSError) as exc:
             raise self.error(exc, "transaction") from None
         except psycopg.Error as exc:
             raise self.error(exc, "statement") from None
 
     async def ping(self) -> None:
-        async with self.transaction() as tx:
+        async with self.read() as tx:
             await tx.execute("SELECT 1")
 
     async def listen(self, wake: Callable[[list[str] | None], None]) -> None:

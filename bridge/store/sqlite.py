@@ -70,6 +70,22 @@ MIGRATIONS = (
         PRIMARY KEY (channel_key, group_key)
     );
     """,
+    # Version 3: each group's head marked on its row (bridge/outbox_queue.py), so claims and the next-due look
+    # are an index probe, not a min() per pending row; leased rows indexed by target (requests in flight);
+    # each target's rate limit bucket mirrored in `holds` (bridge/outbox_holds.py). The same indexes as
+    # PostgreSQL's version 2 (bridge/store/postgres.py says why none leads with `state` any more).
+    """
+    ALTER TABLE deliveries ADD COLUMN head_due_at REAL;
+    UPDATE deliveries SET head_due_at = max(next_attempt_at, coalesce(lease_until, 0)) WHERE id IN (
+        SELECT min(id) FROM deliveries WHERE state = 'pending' GROUP BY channel_key, group_key);
+    CREATE INDEX deliveries_heads ON deliveries(channel_key, head_due_at, queued_at, id)
+        WHERE head_due_at IS NOT NULL;
+    CREATE INDEX deliveries_leased ON deliveries(target) WHERE lease_owner IS NOT NULL;
+    ALTER TABLE holds ADD COLUMN tokens INTEGER;
+    ALTER TABLE holds ADD COLUMN window_ends REAL;
+    DROP INDEX deliveries_pending;
+    DROP INDEX deliveries_state;
+    """,
 )
 
 
@@ -81,7 +97,7 @@ class SqliteDatabase:
     lock_rows = ""  # one writer at a time already: nothing to lock
     greatest = "max"
     notify_sql: str | None = None  # one process: the app wakes its own workers
-    group_lock_sql: str | None = None  # one writer at a time already
+    group_lock: str | None = None  # one writer at a time already
 
     def __init__(self, path: Path, *, busy_timeout: float = 5.0) -> None:
         self.path = path
@@ -134,9 +150,15 @@ class SqliteDatabase:
                 raise
             await tx.run(self.db.execute, "COMMIT")
 
-    async def ping(self) -> None:
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[_SqliteTx]:
+        """Autocommit: each SELECT is its own read transaction (WAL: no write lock, other processes may write)."""
         async with self._lock:
-            await _SqliteTx(self).execute("SELECT 1")
+            yield _SqliteTx(self)
+
+    async def ping(self) -> None:
+        async with self.read() as tx:
+            await tx.execute("SELECT 1")
 
     async def listen(self, wake: Callable[[list[str] | None], None]) -> None:
         return None

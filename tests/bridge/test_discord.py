@@ -66,6 +66,26 @@ async def test_discord_paces_on_empty_bucket(fake: FakeDiscord, client: httpx.As
     assert len(fake.messages) == 10 and fake.requests == 10
 
 
+class LimitsSeen(Attempt):
+    def __init__(self, seen: list[tuple[int, float]]) -> None:
+        super().__init__()
+        self.seen = seen
+
+    async def limited(self, remaining: int, reset_after: float) -> None:
+        self.seen.append((remaining, reset_after))
+
+
+async def test_discord_tells_the_attempt_what_is_left_of_the_bucket(
+    fake: FakeDiscord, client: httpx.AsyncClient
+) -> None:
+    fake.bucket, fake.bucket_window = 3, 10.0
+    seen: list[tuple[int, float]] = []
+    for n in range(3):
+        await channel(fake, client).send(notification(alert(labels={"instance": f"web-{n}"})), LimitsSeen(seen))
+    assert [remaining for remaining, _ in seen] == [2, 1, 0]
+    assert all(9 < reset_after <= 10 for _, reset_after in seen)
+
+
 async def test_discord_429_is_retryable_with_retry_after_from_body(
     fake: FakeDiscord, client: httpx.AsyncClient
 ) -> None:

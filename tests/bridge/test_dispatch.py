@@ -204,3 +204,66 @@ async def test_dispatch_a_429_on_one_replica_holds_the_webhook_for_the_other(out
         assert second_channel.sent == [notification(1)]
     finally:
         await other_box.close()
+
+
+class Looks:
+    """Counts the worker's questions to the outbox (claims and next-due looks)."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.count = 0
+        for name in ("claim", "outlook"):
+            original = getattr(outbox, name)
+            setattr(outbox, name, self._counted(original))
+
+    def _counted(self, method):
+        async def counted(*args, **kwargs):
+            self.count += 1
+            return await method(*args, **kwargs)
+
+        return counted
+
+
+async def test_dispatch_a_held_worker_sleeps_through_wake_ups_without_asking_the_outbox(outbox):
+    channel = FakeChannel(errors=[retryable("rate_limited", retry_after=5)])
+    waits = Waits()
+    worker = make_worker(outbox, channel, wait=waits)
+    await outbox.enqueue(notification(1), [REF], 300)
+    await worker.step()  # 429: Discord says wait 5 s
+    looks = Looks(outbox)
+    for n in range(1, 4):  # an incident storm: every new row wakes the worker
+        await outbox.enqueue(notification(n + 1), [REF], 300)
+        waiting = asyncio.create_task(worker.step())
+        await until(lambda: len(waits.timeouts) == n, "the worker waits")  # noqa: B023 - checked before the next n
+        worker.wake.set()
+        await waiting
+    assert looks.count == 0 and waits.timeouts == [5, 5, 5]
+    outbox.clock.now += 5
+    await worker.step()
+    assert looks.count > 0 and channel.sent == [notification(1)]
+
+
+class LimitedChannel(FakeChannel):
+    """Sends, then says what Discord's rate-limit headers would: `remaining` requests left for `reset_after` s."""
+
+    def __init__(self, remaining: int, reset_after: float) -> None:
+        super().__init__()
+        self.remaining, self.reset_after = remaining, reset_after
+
+    async def send(self, notification, attempt=None):
+        await super().send(notification, attempt)
+        await attempt.limited(self.remaining, self.reset_after)  # as Discord's channel does: the answer's headers,
+        await attempt.accepted(0)  # then the part it accepted
+
+
+async def test_dispatch_an_empty_bucket_holds_the_webhook_for_every_replica(outbox):
+    other_box = Outbox(_same_database(outbox.database), clock=outbox.clock)
+    async with opened(other_box):
+        worker = make_worker(outbox, LimitedChannel(remaining=0, reset_after=2))
+        await outbox.enqueue(notification(1), [REF], 300)
+        await outbox.enqueue(notification(2), [REF], 300)
+        await worker.step()  # sent; the bucket is empty for 2 s
+        assert worker.held_until == outbox.clock.now + 2
+        assert await other_box.claim(REF.key, "b", lease=30) is None  # no 429 to run into on the other replica
+        assert await other_box.next_due(REF.key) == outbox.clock.now + 2
+        outbox.clock.now += 2
+        assert (await other_box.claim(REF.key, "b", lease=30)).notification == notification(2)

@@ -147,3 +147,15 @@ async def test_faults_hostile_label_text_pings_nobody_and_injects_nothing(tmp_pa
     assert mail["Bcc"] is None and "\n" not in str(mail["Subject"]) and "\r" not in str(mail["Subject"])
     html = mail.get_body(("html",)).get_content()
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+async def test_faults_a_backlog_drains_at_discords_pace_without_a_429(tmp_path, discord, mailbox) -> None:
+    discord.bucket, discord.bucket_window = 5, 0.5  # Discord's webhook bucket, ten times as fast
+    async with bridge(tmp_path, discord, mailbox[1]) as client:
+        started = time.monotonic()
+        for n in range(20):
+            assert (await client.post("/alertmanager/default", json=webhook(100 + n))).status_code == 200
+        await all_sent(client, count=40)  # 20 to Discord, 20 by mail
+        elapsed = time.monotonic() - started
+    assert len(discord.messages) == 20 and discord.requests == 20  # not one request answered 429
+    assert elapsed >= 3 * 0.5  # 20 messages, 5 per window: three full windows waited at least

@@ -204,3 +204,30 @@ async def wait_async(predicate, timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+@pytest.mark.slow
+async def test_ha_two_replicas_drain_at_discords_pace_without_a_429(tmp_path, postgres, discord):
+    from bridge.app import create_app
+    from bridge.load import config_from_mapping
+    from bridge.store.postgres import PostgresDatabase
+
+    discord.bucket, discord.bucket_window = 5, 0.5  # one bucket for the webhook, whichever replica posts
+    url = postgres.create_database()
+    async with contextlib.AsyncExitStack() as stack:
+        clients = []
+        for name in ("a", "b"):
+            env = {"DISCORD_WEBHOOK_URL": discord.url(), "BRIDGE_DATA_DIR": str(tmp_path / name)}
+            app = create_app(config_from_mapping({}, env), database=PostgresDatabase(url))
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            await wait_async(lambda app=app: app.state.bridge.ready, 10, f"replica {name} open")
+            transport = httpx.ASGITransport(app=app)
+            clients.append(await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="http://r")))
+        started = time.monotonic()
+        for n in range(30):
+            assert (await clients[n % 2].post("/alertmanager/default", json=webhook(200 + n))).status_code == 200
+        await wait_async(lambda: len(discord.messages) >= 30, 30, "30 messages")
+        elapsed = time.monotonic() - started
+    assert sent_counts(discord) == {f"Probe{200 + n}": 1 for n in range(30)}
+    assert discord.requests == 30  # not one answered 429
+    assert elapsed >= 5 * 0.5  # 30 messages, 5 per window: five full windows waited at least

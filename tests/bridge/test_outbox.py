@@ -1,10 +1,13 @@
 import asyncio
+import contextlib
 import sqlite3
 
 import pytest
 
 from bridge.alertmanager import notification_from_webhook
+from bridge.notification import Notification
 from bridge.outbox import ChannelRef, Outbox, OutboxError
+from bridge.outbox_holds import RateLimit
 from bridge.store.sqlite import MIGRATIONS, SqliteDatabase
 from tests.bridge.conftest import Clock, make_database, opened
 from tests.bridge.helpers import notification, webhook
@@ -226,3 +229,110 @@ async def test_outbox_migrates_a_first_wave_sqlite_file(tmp_path):
         assert delivery.queued_at == 5
     finally:
         await box.close()
+
+
+def _old_schema(database, version: int, rows: list[tuple[Notification, float]]) -> None:
+    """The store at schema `version` (as an earlier bridge left it) with these notifications pending on the Discord
+    channel instance, each accepted at its time."""
+    if isinstance(database, SqliteDatabase):
+        conn = sqlite3.connect(database.path)
+        statements = [s for script in MIGRATIONS[:version] for s in script.split(";") if s.strip()]
+        param = "?"
+    else:
+        import psycopg
+
+        from bridge.store import postgres
+
+        conn = psycopg.connect(database.url)
+        statements = [s for script in postgres.MIGRATIONS[:version] for s in script.split(";") if s.strip()]
+        param = "%s"
+    with contextlib.closing(conn):
+        for statement in [*statements, "CREATE TABLE schema_version (version INTEGER NOT NULL)"]:
+            conn.execute(statement)
+        conn.execute(f"INSERT INTO schema_version (version) VALUES ({param})", (version,))
+        for number, (item, at) in enumerate(rows, 1):
+            conn.execute(
+                f"INSERT INTO notifications (receiver, body, dedup_key, created_at) VALUES ('default', {param},"
+                f" {param}, {param})",
+                (item.to_json(), item.dedup_key(), at),
+            )
+            conn.execute(
+                "INSERT INTO deliveries (notification_id, channel_key, channel, target, group_key, state,"
+                f" next_attempt_at, created_at, queued_at) VALUES ({param}, {param}, 'discord', {param}, {param},"
+                f" 'pending', {param}, {param}, {param})",
+                (number, REFS[0].key, REFS[0].target, item.group_key, at, at, at),
+            )
+        conn.commit()
+
+
+async def test_outbox_upgrades_an_old_schema_in_place_and_delivers_its_pending_rows_in_order(store, request, tmp_path):
+    database = make_database(store, request, tmp_path)
+    firing, other = notification(1), notification(2)
+    resolved = notification_from_webhook(webhook(1, "resolved"), "default")
+    _old_schema(database, 2 if store == "sqlite" else 1, [(firing, 10.0), (other, 11.0), (resolved, 12.0)])
+    async with opened(Outbox(database, clock=Clock())) as box:
+        assert box.pending == {"discord": 3}
+        first, second = [await box.claim(REFS[0].key, "a", lease=30) for _ in range(2)]
+        assert (first.notification, second.notification) == (firing, other)
+        assert await box.claim(REFS[0].key, "a", lease=30) is None  # the resolved waits for its firing
+        assert await box.mark_sent(first.id, "discord", "a")
+        assert (await box.claim(REFS[0].key, "a", lease=30)).notification == resolved
+        assert await box.enqueue(notification(3), REFS[:1], 300) == 4  # ids go on after the old rows
+
+
+async def answered(box, delivery, owner: str, remaining: int, reset_after: float) -> None:
+    """The receiver answered a request of `delivery` (leased to `owner`): `remaining` left for `reset_after` s."""
+    await box.record_parts(delivery.id, {0}, owner, 30, RateLimit(REFS[0].target, remaining, reset_after))
+
+
+async def test_outbox_an_empty_bucket_holds_the_target_counting_requests_in_flight(outbox):
+    for n in range(6):
+        await outbox.enqueue(notification(n), REFS[:1], 300)
+    first = await outbox.claim(REFS[0].key, "a", lease=30)
+    in_flight = await outbox.claim(REFS[0].key, "b", lease=30)  # another replica's request, not answered yet
+    await answered(outbox, first, "a", remaining=2, reset_after=2)  # b's request may be one of the two
+    await outbox.mark_sent(first.id, "discord", "a")
+    last = await outbox.claim(REFS[0].key, "a", lease=30)  # the last one of the window
+    assert last is not None and await outbox.claim(REFS[0].key, "a", lease=30) is None
+    assert await outbox.next_due(REFS[0].key) == outbox.clock.now + 2
+    await answered(outbox, in_flight, "b", remaining=5, reset_after=1.5)  # a late, stale answer
+    assert await outbox.next_due(REFS[0].key) == outbox.clock.now + 2  # lowers the count only, never raises it
+    outbox.clock.now += 2  # the window is over; what the receiver allows now is not known yet
+    assert await outbox.claim(REFS[0].key, "a", lease=30) is None  # not while requests are in flight
+    await outbox.mark_sent(in_flight.id, "discord", "b")
+    await outbox.mark_sent(last.id, "discord", "a")
+    probe = await outbox.claim(REFS[0].key, "a", lease=30)  # one at a time until an answer tells
+    assert probe is not None and await outbox.claim(REFS[0].key, "b", lease=30) is None
+    await answered(outbox, probe, "a", remaining=4, reset_after=2)  # a whole new bucket
+    assert await outbox.claim(REFS[0].key, "b", lease=30) is not None
+    await answered(outbox, probe, "a", remaining=0, reset_after=1)  # spent (b's request counted as well)
+    assert await outbox.next_due(REFS[0].key) == outbox.clock.now + 1
+
+
+async def test_outbox_two_replicas_never_both_spend_the_last_request_of_a_window(store, request, tmp_path):
+    first = Outbox(make_database(store, request, tmp_path), clock=Clock())
+    async with opened(first), opened(Outbox(_same_database(first.database), clock=first.clock)) as second:
+        for n in range(4):
+            await first.enqueue(notification(n), REFS[:1], 300)
+        sent = await first.claim(REFS[0].key, "a", lease=30)
+        await answered(first, sent, "a", remaining=1, reset_after=60)
+        await first.mark_sent(sent.id, "discord", "a")
+        claims = await asyncio.gather(
+            *(box.claim(REFS[0].key, name, 30) for name, box in [("a", first), ("b", second)])
+        )
+        assert len([c for c in claims if c is not None]) == 1
+
+
+async def test_outbox_looks_take_no_write_lock(sqlite_outbox):
+    outbox = sqlite_outbox
+    await outbox.enqueue(notification(1), REFS[:1], 300)
+    await outbox.hold(REFS[0].target, outbox.clock.now + 5)
+    other = sqlite3.connect(outbox.database.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing (the write lock is taken)
+    try:
+        assert await outbox.next_due(REFS[0].key) == outbox.clock.now + 5
+        assert await outbox.claim(REFS[0].key, "a", lease=30) is None  # held: a look, nothing to write
+        assert (await outbox.notifications())[0]["deliveries"][0]["state"] == "pending"
+    finally:
+        other.execute("ROLLBACK")
+        other.close()

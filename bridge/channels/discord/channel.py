@@ -154,6 +154,9 @@ class DiscordChannel:
             except SendError as err:
                 err.delivered_parts = frozenset(done)
                 raise
+            limit = _rate_limit(response) if response is not None else None
+            if limit is not None:
+                await attempt.limited(*limit)
             done.add(index)
             await attempt.accepted(index, **(_message_ref(response) if response else {"deleted": True}))
             if response is not None and n + 1 < len(pending):
@@ -259,6 +262,15 @@ def _message_ref(response: httpx.Response) -> dict[str, str]:
     if not isinstance(body, dict):
         return {}
     return {key: str(body[key]) for key in ("id", "channel_id") if body.get(key)}
+
+
+def _rate_limit(response: httpx.Response) -> tuple[int, float] | None:
+    """(requests left in the bucket, seconds until it refills) from Discord's headers; None when it does not say."""
+    remaining = _float(response.headers.get("X-RateLimit-Remaining"))
+    reset_after = _float(response.headers.get("X-RateLimit-Reset-After"))
+    if remaining is None or reset_after is None:
+        return None
+    return int(remaining), reset_after
 
 
 def _float(value: object) -> float | None:
