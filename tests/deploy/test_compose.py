@@ -156,8 +156,13 @@ def test_dockerfile() -> None:
     assert users and users[-1] not in {"root", "0"}
     healthcheck = text.split("HEALTHCHECK", 1)[1].split("\n\n", 1)[0]
     assert "urllib.request" in healthcheck and "curl" not in healthcheck
-    assert "pip install ." in text
-    assert "pip install .[postgres]" in text  # the driver of the shared outbox (BRIDGE_DATABASE_URL)
+    assert "install .[postgres]" in text  # the driver of the shared outbox (BRIDGE_DATABASE_URL)
+    # A build stage installs; the image takes only the installed environment from it.
+    stages = re.findall(r"^FROM \S+(?: AS (\S+))?$", text, re.MULTILINE)
+    assert len(stages) == 2 and stages[0]
+    final = text.rsplit("\nFROM ", 1)[1]
+    assert f"COPY --from={stages[0]} /opt/allim /opt/allim" in final
+    assert "pip" not in final and "COPY allim" not in final
 
 
 def test_every_secret_and_named_volume_is_declared() -> None:

@@ -1,0 +1,57 @@
+"""Fixtures of the container tests: Podman (skipped, with the reason, only where it cannot run containers at all),
+the stand-in images, and the project's image built from the Dockerfile as shipped."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from allim import __version__
+from testkit.processes import REPO
+from tests.containers import standins
+from tests.containers.engine import Podman, unusable_reason
+
+# docker-compose.yml's name for the image it builds, and the Kubernetes manifests' (deploy/kubernetes/base).
+IMAGE = "localhost/allim:local"
+KUBE_IMAGE = f"ghcr.io/allim/allim:{__version__}"
+
+
+@pytest.fixture(scope="session")
+def podman(tmp_path_factory: pytest.TempPathFactory) -> Podman:
+    reason = unusable_reason()
+    if reason:
+        pytest.skip(f"Podman cannot run containers here: {reason}")
+    return Podman(tmp_path_factory.mktemp("podman-logs"))
+
+
+@pytest.fixture(scope="session")
+def standin(podman: Podman) -> Callable[..., dict[str, str]]:
+    """`standin("prometheus", "alertmanager")`: those stand-ins built (or found by recipe) and tagged."""
+
+    def ensure(*names: str) -> dict[str, str]:
+        return standins.ensure(podman, ("python", *names))
+
+    return ensure
+
+
+@pytest.fixture(scope="session")
+def image(podman: Podman, standin: Callable[..., dict[str, str]]) -> tuple[str, float]:
+    """The Dockerfile built unchanged in the Docker format (which keeps its HEALTHCHECK), under the names compose and
+    the Kubernetes manifests use; with the seconds the build took."""
+    standin()
+    started = time.monotonic()
+    podman.logged(
+        ["podman", "build", "--pull=never", "--format", "docker", "-t", IMAGE, "-t", KUBE_IMAGE, str(REPO)],
+        "image-build.log",
+    )
+    return IMAGE, time.monotonic() - started
+
+
+@pytest.fixture
+def scratch(tmp_path: Path, podman: Podman) -> Iterator[Path]:
+    """A temporary directory that containers may write to as any user (removed with what they wrote)."""
+    tmp_path.chmod(0o777)
+    yield tmp_path
