@@ -3,9 +3,7 @@ the stand-in images, and the project's image built from the Dockerfile as shippe
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -38,20 +36,12 @@ def standin(podman: Podman) -> Callable[..., dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def image(podman: Podman, standin: Callable[..., dict[str, str]]) -> tuple[str, float]:
+def image(podman: Podman, standin: Callable[..., dict[str, str]]) -> str:
     """The Dockerfile built unchanged in the Docker format (which keeps its HEALTHCHECK), under the names compose and
-    the Kubernetes manifests use; with the seconds the build took."""
+    the Kubernetes manifests use."""
     standin()
-    started = time.monotonic()
     podman.logged(
         ["podman", "build", "--pull=never", "--format", "docker", "-t", IMAGE, "-t", KUBE_IMAGE, str(REPO)],
         "image-build.log",
     )
-    return IMAGE, time.monotonic() - started
-
-
-@pytest.fixture
-def scratch(tmp_path: Path, podman: Podman) -> Iterator[Path]:
-    """A temporary directory that containers may write to as any user (removed with what they wrote)."""
-    tmp_path.chmod(0o777)
-    yield tmp_path
+    return IMAGE

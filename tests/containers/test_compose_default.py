@@ -57,7 +57,7 @@ def down_monitor() -> list[dict[str, object]]:
 def stack(
     podman: Podman,
     standin: Callable[..., dict[str, str]],
-    image: tuple[str, float],
+    image: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
     standin("prometheus", "alertmanager")

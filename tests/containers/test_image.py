@@ -18,8 +18,8 @@ pytestmark = pytest.mark.slow
 IMAGE_USER_ID = "10001"  # Dockerfile: useradd --uid 10001 allim; the Kubernetes manifests' runAsUser
 
 
-def test_image_builds_unchanged_in_both_formats(podman: Podman, image: tuple[str, float]) -> None:
-    name, _ = image
+def test_image_builds_unchanged_in_both_formats(podman: Podman, image: str) -> None:
+    name = image
     built = podman.inspect_image(name)
     healthcheck = built["Healthcheck"]["Test"]
     assert healthcheck[:2] == ["CMD", "python"] and "HEALTH_URL" in healthcheck[-1]
@@ -43,9 +43,9 @@ def test_image_builds_unchanged_in_both_formats(podman: Podman, image: tuple[str
     ids=["exporter", "bridge"],
 )
 def test_image_runs_as_non_root_and_its_healthcheck_passes(
-    podman: Podman, image: tuple[str, float], command: list[str], port: int
+    podman: Podman, image: str, command: list[str], port: int
 ) -> None:
-    name, _ = image
+    name = image
     container = f"allim-image-test-{secrets.token_hex(3)}"
     host_port = free_port()
     environment = [
