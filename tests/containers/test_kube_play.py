@@ -108,8 +108,9 @@ def played(podman: Podman, image: str, tmp_path: Path) -> Iterator[list[dict[str
         yield docs
     finally:
         podman("kube", "down", str(manifest), check=False)
-        for claim in of_kind(docs, "PersistentVolumeClaim"):
-            podman("volume", "rm", "--force", claim["metadata"]["name"], check=False)
+        # Podman keeps a volume for each claim and each ConfigMap it mounted.
+        for doc in of_kind(docs, "PersistentVolumeClaim") + of_kind(docs, "ConfigMap"):
+            podman("volume", "rm", "--force", doc["metadata"]["name"], check=False)
         podman("network", "rm", "--force", network, check=False)
 
 
