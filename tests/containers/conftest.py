@@ -12,8 +12,9 @@ from testkit.processes import REPO
 from tests.containers import standins
 from tests.containers.engine import Podman, unusable_reason
 
-# docker-compose.yml's name for the image it builds, and the Kubernetes manifests' (deploy/kubernetes/base).
-IMAGE = "localhost/allim:local"
+# The Dockerfile's image as these tests build it (docker-compose.yml's own `allim:local` is built by `up --build`, in
+# Podman's default OCI format), and the name the Kubernetes manifests give it (deploy/kubernetes/base).
+IMAGE = "localhost/allim-test:docker-format"
 KUBE_IMAGE = f"ghcr.io/allim/allim:{__version__}"
 
 
@@ -37,8 +38,8 @@ def standin(podman: Podman) -> Callable[..., dict[str, str]]:
 
 @pytest.fixture(scope="session")
 def image(podman: Podman, standin: Callable[..., dict[str, str]]) -> str:
-    """The Dockerfile built unchanged in the Docker format (which keeps its HEALTHCHECK), under the names compose and
-    the Kubernetes manifests use."""
+    """The Dockerfile built unchanged in the Docker format (which keeps its HEALTHCHECK), also under the name the
+    Kubernetes manifests use."""
     standin()
     podman.logged(
         ["podman", "build", "--pull=never", "--format", "docker", "-t", IMAGE, "-t", KUBE_IMAGE, str(REPO)],
