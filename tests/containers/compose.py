@@ -26,6 +26,8 @@ import yaml
 from testkit.processes import REPO, free_port
 from testkit.waiting import wait_until
 from tests.containers.engine import Healthchecks, Podman
+from tests.fakes.discord import FakeDiscord, running
+from tests.fakes.smtp import Mailbox, smtp_server
 
 # What the copy leaves out: the checkout's own state and what neither docker-compose.yml nor the Dockerfile reads.
 LEFT_OUT = (
@@ -177,3 +179,25 @@ class ComposeProject:
             parts.append(f"--- {container}: {state.get('Status')} exit {state.get('ExitCode')}\n")
             parts.append(self.podman.logs(container)[-3000:])
         return "".join(parts)
+
+
+@contextmanager
+def channel_fakes(project: ComposeProject) -> Iterator[tuple[FakeDiscord, Mailbox, dict[str, str]]]:
+    """The Discord and SMTP fakes on the project network's gateway, and the `.env` lines naming them."""
+    with (
+        running(FakeDiscord(), host=project.gateway) as discord,
+        smtp_server(Mailbox(), host=project.gateway) as (mailbox, smtp_port),
+    ):
+        env = {
+            "DISCORD_WEBHOOK_URL": discord.url(),
+            "SMTP_SERVER": project.gateway,
+            "SMTP_PORT": str(smtp_port),
+            "SMTP_TLS": "none",
+            "SMTP_FROM": "allim@example.test",
+            "EMAIL_TO": "oncall@example.test",
+        }
+        yield discord, mailbox, env
+
+
+def mails_about(mailbox: Mailbox, text: str) -> list[object]:
+    return [m for m in mailbox.messages if text in m.as_string()]

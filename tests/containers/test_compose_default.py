@@ -25,11 +25,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from testkit.alertmanager import webhook
 from testkit.processes import REPO, http_ok, python_module
-from tests.containers.compose import ComposeProject
+from tests.containers.compose import ComposeProject, channel_fakes, mails_about
 from tests.containers.engine import Podman
-from tests.fakes.discord import FakeDiscord, running
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.hetrixtools import API_KEY, FakeHetrixTools, build_monitors
-from tests.fakes.smtp import Mailbox, smtp_server
+from tests.fakes.smtp import Mailbox
 
 pytestmark = pytest.mark.slow
 
@@ -55,33 +55,15 @@ def down_monitor() -> list[dict[str, object]]:
 
 @pytest.fixture(scope="module")
 def stack(
-    podman: Podman,
-    standin: Callable[..., dict[str, str]],
-    image: str,
-    tmp_path_factory: pytest.TempPathFactory,
+    podman: Podman, standin: Callable[..., dict[str, str]], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     standin("prometheus", "alertmanager")
     project = ComposeProject(podman, tmp_path_factory.mktemp("compose") / "allim", anchor="python:3.11-slim")
     hetrixtools = FakeHetrixTools(down_monitor())
     try:
-        with (
-            running(FakeDiscord(), host=project.gateway) as discord,
-            smtp_server(Mailbox(), host=project.gateway) as (mailbox, smtp_port),
-            hetrixtools.serve(host=project.gateway),
-        ):
-            project.write_env(
-                {
-                    "HETRIXTOOLS_API_KEY": API_KEY,
-                    "HETRIXTOOLS_API_BASE": hetrixtools.url,
-                    "DISCORD_WEBHOOK_URL": discord.url(),
-                    "SMTP_SERVER": project.gateway,
-                    "SMTP_PORT": str(smtp_port),
-                    "SMTP_TLS": "none",
-                    "SMTP_FROM": "allim@example.test",
-                    "EMAIL_TO": "oncall@example.test",
-                    "ALLIM_LANGUAGE": "en",
-                }
-            )
+        with channel_fakes(project) as (discord, mailbox, channels), hetrixtools.serve(host=project.gateway):
+            sources = {"HETRIXTOOLS_API_KEY": API_KEY, "HETRIXTOOLS_API_BASE": hetrixtools.url}
+            project.write_env({**sources, **channels, "ALLIM_LANGUAGE": "en"})
             up_seconds = project.up(*SERVICES, build=True)
             yield Stack(project, discord, mailbox, up_seconds, time.monotonic())
     finally:
@@ -102,10 +84,6 @@ def test_compose_default_watchdog_and_a_firing_alert_reach_their_channels(stack:
     )
     assert len(stack.discord.containing(MONITOR)) == 1
     assert len(mails_about(stack.mailbox, MONITOR)) == 1
-
-
-def mails_about(mailbox: Mailbox, text: str) -> list[object]:
-    return [m for m in mailbox.messages if text in m.as_string()]
 
 
 def post_to_bridge(project: ComposeProject, receiver: str, body: dict[str, object]) -> None:
