@@ -1,19 +1,27 @@
 # One image for both allim services: `allim-exporter` (default, :8877) and `allim-bridge` (:8000).
-FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
-
-WORKDIR /app
+# Build stage: allim and its dependencies installed into a virtual environment, /opt/allim. Only that directory
+# reaches the image: no sources, no pip cache, nothing a build needed.
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY allim ./allim
 COPY exporter ./exporter
 COPY bridge ./bridge
-# The postgres extra (psycopg's binary wheel, with its own libpq) lets replicas share a PostgreSQL outbox.
-RUN pip install .[postgres] \
-    && useradd --system --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin allim \
+# The postgres extra (psycopg's binary wheel, with its own libpq) lets replicas share a PostgreSQL outbox. The
+# environment has no pip of its own (the base image's installs into it).
+RUN python -m venv --without-pip /opt/allim \
+    && pip --python /opt/allim/bin/python install .[postgres]
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH=/opt/allim/bin:$PATH
+COPY --from=build /opt/allim /opt/allim
+RUN useradd --system --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin allim \
     && mkdir -p /data \
     && chown allim /data
 

@@ -9,7 +9,7 @@ Environment variables win over the file, so a `.env` can override a checked-in c
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -303,6 +303,22 @@ class Settings:
             self._where_problem(where, "must be a list of strings")
             return list(default)
         return [str(v) for v in value]
+
+    def checked(self, key: str, default: str, check: Callable[[str], str | None], *, env: str | None = None) -> str:
+        """A string `check` accepts (it returns what is wrong, or None); a rejected one is a problem reported where
+        the value came from, and gives the default."""
+        value, where = self._raw(key, env)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return default
+        if isinstance(value, dict | list):
+            self._where_problem(where, f"must be a string, got {type(value).__name__}")
+            return default
+        text = str(value).strip()
+        problem = check(text)
+        if problem:
+            self._where_problem(where, problem)
+            return default
+        return text
 
     def pattern(self, key: str, default: str | None, *, env: str | None = None) -> re.Pattern[str] | None:
         """A regular expression, checked to compile."""

@@ -22,6 +22,7 @@ from exporter.config import ExporterConfig, load_config
 from exporter.scheduler import poll_once
 from exporter.snapshot import Snapshot
 from exporter.sources import build_sources
+from exporter.sources.host.config import ROOTFS_ENV, ROOTFS_FLAG, HostConfig, with_rootfs
 
 log = logging.getLogger("exporter")
 
@@ -31,7 +32,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--once", action="store_true", help="collect every enabled source once, print the metrics and exit"
     )
+    parser.add_argument(
+        ROOTFS_FLAG,
+        dest="path_rootfs",
+        metavar="PATH",
+        help="where the host's / is mounted, for host metrics from a container (default /; wins over host.rootfs "
+        f"and {ROOTFS_ENV})",
+    )
     return parser.parse_args(argv)
+
+
+def apply_flags(config: ExporterConfig, args: argparse.Namespace) -> ExporterConfig:
+    """The config with what flags override; raises ConfigError naming the flag."""
+    host = config.sources["host"]
+    if args.path_rootfs is None or not isinstance(host, HostConfig):
+        return config
+    return ExporterConfig({**config.sources, "host": with_rootfs(host, args.path_rootfs)})
 
 
 async def collect_once(config: ExporterConfig) -> tuple[bytes, list[str]]:
@@ -51,7 +67,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     setup_logging(args.log_level, args.log_format)
     try:
         parse_listen_address(args.listen_address)
-        config = load_config(args.config_file, os.environ if env is None else env)
+        config = apply_flags(load_config(args.config_file, os.environ if env is None else env), args)
     except (ConfigError, ValueError) as exc:
         print(f"allim-exporter: {exc}", file=sys.stderr)
         return 2

@@ -3,7 +3,11 @@
 # prometheus-alertmanager (promtool, amtool and the real binaries for the end-to-end test),
 # postgresql (initdb/pg_ctl for the shared-outbox tests, which start their own throw-away cluster),
 # chromium (the browser tests under tests/browser drive Debian's build through Playwright; Playwright's own browser
-# download is never used) and kubectl (rendering deploy/kubernetes).
+# download is never used), kubectl (rendering deploy/kubernetes) and Podman for tests/containers: podman with runc
+# (crun 1.8 refuses these machines' cgroup layout), netavark, aardvark-dns (container names on a compose network)
+# and iptables for its networks, catatonit for `podman kube play`'s pods, and mmdebstrap, which builds the
+# stand-ins for the images no registry here serves. podman-compose comes from PyPI in the dev extra (Debian's
+# 1.0.3 breaks CMD healthchecks).
 set -euo pipefail
 
 # kubectl with kustomize v5 renders deploy/kubernetes for tests/deploy/test_kube.py. Debian bookworm's
@@ -38,6 +42,8 @@ for bin in prometheus promtool; do command -v "$bin" >/dev/null 2>&1 || { missin
   || missing+=(prometheus-alertmanager)
 { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+for bin in podman runc iptables mmdebstrap catatonit; do command -v "$bin" >/dev/null 2>&1 || missing+=("$bin"); done
+for helper in netavark aardvark-dns; do [ -x "/usr/lib/podman/$helper" ] || missing+=("$helper"); done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ]; then

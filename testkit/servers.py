@@ -1,4 +1,5 @@
-"""An ASGI app served by uvicorn in a background thread on a free 127.0.0.1 port: how the fakes run in-process."""
+"""An ASGI app served by uvicorn in a background thread on a free 127.0.0.1 port (or on another address of this
+machine, such as a container network's gateway): how the fakes run in-process."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from testkit.waiting import wait_until
 
 
 class ThreadedServer:
-    """Runs an ASGI app with uvicorn in a background thread on a free 127.0.0.1 port (for fakes)."""
+    """Runs an ASGI app with uvicorn in a background thread on a free port of `host` (for fakes)."""
 
-    def __init__(self, app: object) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False)  # type: ignore[arg-type]
+    def __init__(self, app: object, host: str = "127.0.0.1") -> None:
+        self.port = free_port(host)
+        self.url = f"http://{host}:{self.port}"
+        config = uvicorn.Config(app, host=host, port=self.port, log_config=None, access_log=False)  # type: ignore[arg-type]
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

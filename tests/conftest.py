@@ -12,6 +12,14 @@ from tests.postgres import PostgresServer
 from tests.support import recorded
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`slow` tests (real processes, browsers, containers) run after all the others, in the order they were
+    collected: a quick failure shows first, and `make test` and CI spend the long part last."""
+    quick = [item for item in items if item.get_closest_marker("slow") is None]
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    items[:] = quick + slow
+
+
 @pytest.fixture
 def recorded_payload() -> Callable[[str, str], Any]:
     """`recorded_payload("sentry", "projects.json")`: a recorded upstream payload, decoded, a fresh copy each call."""

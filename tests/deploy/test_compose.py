@@ -17,6 +17,8 @@ import jsonschema
 import pytest
 import yaml
 
+from allim.settings import parse_duration
+from exporter.__main__ import parse_args as parse_exporter_args
 from tests.deploy.support import PROMETHEUS_DIR, ROOT, binary, run
 
 COMPOSE = ROOT / "docker-compose.yml"
@@ -156,8 +158,13 @@ def test_dockerfile() -> None:
     assert users and users[-1] not in {"root", "0"}
     healthcheck = text.split("HEALTHCHECK", 1)[1].split("\n\n", 1)[0]
     assert "urllib.request" in healthcheck and "curl" not in healthcheck
-    assert "pip install ." in text
-    assert "pip install .[postgres]" in text  # the driver of the shared outbox (BRIDGE_DATABASE_URL)
+    assert "install .[postgres]" in text  # the driver of the shared outbox (BRIDGE_DATABASE_URL)
+    # A build stage installs; the image takes only the installed environment from it.
+    stages = re.findall(r"^FROM \S+(?: AS (\S+))?$", text, re.MULTILINE)
+    assert len(stages) == 2 and stages[0]
+    final = text.rsplit("\nFROM ", 1)[1]
+    assert f"COPY --from={stages[0]} /opt/allim /opt/allim" in final
+    assert "pip" not in final and "COPY allim" not in final
 
 
 def test_every_secret_and_named_volume_is_declared() -> None:
@@ -250,3 +257,24 @@ def test_ha_prometheus_alerts_both_peers_and_scrapes_both_replicas() -> None:
     assert without_targets(config) == without_targets(single)  # the same rules, jobs and intervals
     result = run(binary("promtool"), "check", "config", PROMETHEUS_HA.name, cwd=PROMETHEUS_DIR)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_exporter_reads_the_host_through_its_root_from_the_compose_network() -> None:
+    """Host metrics of the machine, not of the container: the host's / read-only (rslave: later mounts show too) at
+    the root --path.rootfs names. No host network: Prometheus keeps scraping it by its service name."""
+    exporter = compose()["services"]["exporter"]
+    args = parse_exporter_args(exporter["command"][1:])
+    assert f"/:{args.path_rootfs}:ro,rslave" in exporter["volumes"]
+    assert "network_mode" not in exporter and "pid" not in exporter
+    for name in ("prometheus.yml", "prometheus-ha.yml"):
+        jobs = {job["job_name"]: job for job in yaml.safe_load((PROMETHEUS_DIR / name).read_text())["scrape_configs"]}
+        (target,) = jobs["allim-exporter"]["static_configs"]
+        assert target["targets"] == ["exporter:8877"] and target["labels"]["instance"]
+
+
+def test_prometheus_resends_firing_alerts_before_a_minute() -> None:
+    """A Watchdog dropped at start (Prometheus had not found Alertmanager yet) is sent again well within a minute."""
+    for name in ("prometheus", "prometheus-ha"):
+        flags = [f for f in compose()["services"][name]["command"] if f.startswith("--rules.alert.resend-delay=")]
+        (flag,) = flags
+        assert parse_duration(flag.split("=", 1)[1]) < 30, name

@@ -67,6 +67,8 @@ BRIDGE_CONFIG = DEPLOY / "bridge" / "bridge.yml"
 IMAGE = f"ghcr.io/allim/allim:{__version__}"
 # The Deployment each service's code runs in.
 DEPLOYMENT_OF = {"exporter": "allim-exporter", "bridge": "allim-bridge"}
+HOST_EXPORTER = "allim-host-exporter"  # the DaemonSet: host metrics, one pod per node
+PROGRAM_OF = {**{d: d for d in DEPLOYMENT_OF.values()}, HOST_EXPORTER: "allim-exporter"}
 
 
 def rendered(name: str) -> list[dict[str, Any]]:
@@ -75,6 +77,11 @@ def rendered(name: str) -> list[dict[str, Any]]:
 
 def deployments(name: str) -> list[dict[str, Any]]:
     return of_kind(rendered(name), "Deployment")
+
+
+def workloads(name: str) -> list[dict[str, Any]]:
+    """What runs pods: the Deployments and the host exporter's DaemonSet."""
+    return deployments(name) + of_kind(rendered(name), "DaemonSet")
 
 
 def only_container(deployment: dict[str, Any]) -> dict[str, Any]:
@@ -146,8 +153,11 @@ def _quantity(text: str) -> float:
 
 @pytest.mark.parametrize("name", RENDERINGS)
 def test_deployments_run_locked_down(name: str) -> None:
-    for deployment in deployments(name):
+    for deployment in workloads(name):
         pod = deployment["spec"]["template"]["spec"]
+        host_paths = [v for v in pod.get("volumes", []) if "hostPath" in v]
+        if deployment["metadata"]["name"] != HOST_EXPORTER:
+            assert not host_paths, deployment["metadata"]["name"]
         pod_context = pod.get("securityContext", {})
         assert pod.get("automountServiceAccountToken") is False
         assert not pod.get("hostNetwork") and not pod.get("hostPID") and not pod.get("hostIPC")
@@ -229,7 +239,8 @@ def test_service_monitors_scrape_the_services_of_the_pods(name: str) -> None:
         (service,) = services
         assert {e["port"] for e in spec["endpoints"]} <= {p["name"] for p in service["spec"]["ports"]}
         assert all(e.get("path", "/metrics") == "/metrics" for e in spec["endpoints"])
-        pods = [d for d in of_kind(docs, "Deployment") if selects(service["spec"]["selector"], _pod_labels(d))]
+        workloads = of_kind(docs, "Deployment") + of_kind(docs, "DaemonSet")
+        pods = [d for d in workloads if selects(service["spec"]["selector"], _pod_labels(d))]
         assert len(pods) == 1, service["metadata"]["name"]
         container_ports = {p["name"] for p in only_container(pods[0])["ports"]}
         assert {p["targetPort"] for p in service["spec"]["ports"]} <= container_ports
@@ -255,7 +266,7 @@ def test_every_resource_has_the_recommended_labels(name: str) -> None:
         assert RECOMMENDED_LABELS <= set(labels(doc)), where
         assert labels(doc)["app.kubernetes.io/part-of"] == "allim", where
         assert labels(doc)["app.kubernetes.io/version"] == __version__, where
-    for deployment in of_kind(rendered(name), "Deployment"):
+    for deployment in workloads(name):
         assert RECOMMENDED_LABELS <= set(_pod_labels(deployment))
         assert only_container(deployment)["image"] == IMAGE
 
@@ -425,14 +436,45 @@ def test_exporter_config_leaves_host_metrics_to_node_exporter() -> None:
 def test_container_args_are_what_the_services_accept(name: str) -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     parsers = {"allim-exporter": parse_exporter_args, "allim-bridge": parse_bridge_args}
-    for deployment in deployments(name):
+    for deployment in workloads(name):
         container = only_container(deployment)
         program, *flags = container["args"]
-        assert program in scripts and program == deployment["metadata"]["name"]
+        assert program in scripts and program == PROGRAM_OF[deployment["metadata"]["name"]]
         args = parsers[program](flags)  # argparse exits on a flag the service does not know
         assert int(args.listen_address.rsplit(":", 1)[1]) == container["ports"][0]["containerPort"]
         mounts = dict(mounted_volumes(deployment, container))
         assert "configMap" in mounts[str(Path(args.config_file).parent)]
+
+
+def test_host_exporter_reads_each_node_through_its_root_read_only() -> None:
+    """One pod per node (every node: it tolerates any taint), the node's / read-only at the --path.rootfs it
+    names, no host network or PID namespace (the node's /proc under the root has the node's mounts and network),
+    and a config that turns every API source off so no upstream is polled once per node."""
+    docs = rendered("base")
+    daemonset = named(docs, "DaemonSet", HOST_EXPORTER)
+    pod = daemonset["spec"]["template"]["spec"]
+    assert pod["tolerations"] == [{"operator": "Exists"}]
+    assert not pod.get("hostNetwork") and not pod.get("hostPID")
+    container = only_container(daemonset)
+    args = parse_exporter_args(container["args"][1:])
+    (host_volume,) = [v for v in pod["volumes"] if "hostPath" in v]
+    assert host_volume["hostPath"]["path"] == "/"
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == host_volume["name"]]
+    assert mount == {
+        "name": host_volume["name"],
+        "mountPath": args.path_rootfs,
+        "readOnly": True,
+        "mountPropagation": "HostToContainer",
+    }
+    config = config_map(docs, "allim-host-exporter-config")["data"]["exporter.yml"]
+    env = {"SENTRY_TOKEN": "t", "SENTRY_ORG": "o", "HETRIXTOOLS_API_KEY": "k"}
+    path = BASE / "host-exporter-config.yml"
+    assert yaml.safe_load(config) == yaml.safe_load(path.read_text())
+    assert load_exporter_config(str(path), env).enabled == ["host"]  # even with API credentials at hand
+    (endpoint,) = named(docs, "ServiceMonitor", HOST_EXPORTER)["spec"]["endpoints"]
+    relabel = {r["targetLabel"]: r for r in endpoint["relabelings"]}
+    assert relabel["job"]["replacement"] == "allim-exporter"  # the job the rules and the dashboard read
+    assert relabel["instance"]["sourceLabels"] == ["__meta_kubernetes_pod_node_name"]
 
 
 def test_dashboard_config_map_is_the_dashboard_file() -> None:

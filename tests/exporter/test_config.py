@@ -70,3 +70,24 @@ def test_config_unreadable_or_invalid_file_is_reported(tmp_path: Path) -> None:
     listed.write_text("- host\n")
     with pytest.raises(ConfigError, match="top level must be a mapping"):
         load_config(str(listed), {})
+
+
+HOST_ROOT = Path(__file__).with_name("hostroot")  # holds proc/, as the host's / mounted in a container does
+
+
+def test_config_host_rootfs_defaults_to_slash_and_comes_from_key_or_environment() -> None:
+    assert config_from_mapping({}, {}).sources["host"].rootfs == "/"
+    from_key = config_from_mapping({"host": {"rootfs": f"{HOST_ROOT}/"}}, {})
+    assert from_key.sources["host"].rootfs == str(HOST_ROOT)
+    from_env = config_from_mapping({"host": {"rootfs": "/"}}, {"ALLIM_HOST_ROOTFS": str(HOST_ROOT)})
+    assert from_env.sources["host"].rootfs == str(HOST_ROOT)
+
+
+def test_config_host_rootfs_must_hold_the_hosts_proc(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config_from_mapping({"host": {"rootfs": "host"}}, {"ALLIM_HOST_ROOTFS": str(tmp_path)})
+    assert f"environment variable ALLIM_HOST_ROOTFS: {tmp_path}/proc is not a directory" in str(caught.value)
+    with pytest.raises(ConfigError, match="host.rootfs: must be an absolute path, got 'host'"):
+        config_from_mapping({"host": {"rootfs": "host"}}, {})
+    # A switched-off host source reads nothing, so its root is not checked.
+    assert config_from_mapping({"host": {"enabled": False, "rootfs": str(tmp_path)}}, {}).enabled == []

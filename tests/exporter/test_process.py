@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -103,3 +104,25 @@ def test_process_bad_listen_address_exits_2() -> None:
     result = run_exporter("--web.listen-address", "localhost")
     assert result.returncode == 2
     assert "must be host:port" in result.stderr.decode()
+
+
+def test_process_path_rootfs_reads_the_host_mounted_there(tmp_path: Path) -> None:
+    """--path.rootfs wins over ALLIM_HOST_ROOTFS; the host's interfaces and mounts come from the root's proc/1."""
+    root = Path(__file__).with_name("hostroot")
+    result = subprocess.run(
+        python_module("exporter", "--once", f"--path.rootfs={root}"),
+        capture_output=True,
+        timeout=60,
+        cwd=REPO,
+        env={**os.environ, "ALLIM_HOST_ROOTFS": "/"},
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert b'host_network_receive_bytes_total{interface="ens4"} 1000.0' in result.stdout
+    assert b'host_filesystem_size_bytes{device="/dev/vda",fstype="ext4",mountpoint="/"}' in result.stdout
+    assert b"host_load1 1.25" in result.stdout
+
+
+def test_process_path_rootfs_without_proc_exits_2(tmp_path: Path) -> None:
+    result = run_exporter("--once", f"--path.rootfs={tmp_path}")
+    assert result.returncode == 2
+    assert f"--path.rootfs: {tmp_path}/proc is not a directory" in result.stderr.decode()

@@ -348,9 +348,9 @@ def _set(event: threading.Event) -> threading.Event:
 
 
 @contextlib.contextmanager
-def running(fake: FakeDiscord) -> Iterator[FakeDiscord]:
-    """The fake served on a free 127.0.0.1 port (`fake.base` set); held requests are released on the way out."""
-    with ThreadedServer(fake.app) as server:
+def running(fake: FakeDiscord, host: str = "127.0.0.1") -> Iterator[FakeDiscord]:
+    """The fake served on a free port of `host` (`fake.base` set); held requests are released on the way out."""
+    with ThreadedServer(fake.app, host) as server:
         fake.base = server.url
         try:
             yield fake

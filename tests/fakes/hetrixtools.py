@@ -144,9 +144,9 @@ class FakeHetrixTools:
             ]
         )
 
-    def serve(self) -> ThreadedServer:
-        """A server for `with`; `self.url` is its base URL."""
-        server = ThreadedServer(self.app)
+    def serve(self, host: str = "127.0.0.1") -> ThreadedServer:
+        """A server on `host` for `with`; `self.url` is its base URL."""
+        server = ThreadedServer(self.app, host)
         self.url = server.url
         return server
 

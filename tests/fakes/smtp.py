@@ -41,9 +41,9 @@ class Mailbox:
 
 
 @contextlib.contextmanager
-def smtp_server(mailbox: Mailbox) -> Iterator[tuple[Mailbox, int]]:
-    """The mailbox served over plain SMTP on a free port, stopped on the way out."""
-    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+def smtp_server(mailbox: Mailbox, host: str = "127.0.0.1") -> Iterator[tuple[Mailbox, int]]:
+    """The mailbox served over plain SMTP on a free port of `host`, stopped on the way out."""
+    controller = Controller(mailbox, hostname=host, port=free_port(host))
     controller.start()
     try:
         yield mailbox, controller.port

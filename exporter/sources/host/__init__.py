@@ -1,7 +1,8 @@
-"""Host: this machine's CPU, load, memory, filesystems and network through psutil (host_* names, not node_*).
+"""Host: the CPU, load, memory, filesystems and network of the machine (host_* names, not node_*), read on the host
+or, from a container, through the host's / mounted at a root path.
 
-config.py (the `host:` section), metrics.py (readings to host_* families, partition selection), source.py
-(HostSource: psutil in a worker thread).
+config.py (the `host:` section), hostroot.py (reading the host's /proc and filesystems under its root), metrics.py
+(readings to host_* families, partition selection), source.py (HostSource: the readings in a worker thread).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Pure mapping from one round of psutil readings to the host_* families, and the filters that pick what to read.
+"""Pure mapping from one round of host readings to the host_* families, and the filters that pick what to read.
 
     # HELP host_cpu_usage_ratio Busy share of all CPUs over the last interval (cached, refreshed every 15s)
     # TYPE host_cpu_usage_ratio gauge
@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.sources.host.config import HostConfig
+from exporter.sources.host.hostroot import NetCounters, Partition
 
 
 class Filesystem(NamedTuple):
@@ -29,19 +30,19 @@ class Filesystem(NamedTuple):
 
 
 class HostReading(NamedTuple):
-    """One round of psutil readings: plain data, mapped to metrics by `families_from_reading`."""
+    """One round of readings: plain data, mapped to metrics by `families_from_reading`."""
 
     cpu_busy_ratio: float
     load: tuple[float, float, float]
     memory_total: int
     memory_available: int
     filesystems: list[Filesystem]
-    network: dict[str, Any]  # interface -> psutil snetio
+    network: dict[str, NetCounters]
 
 
-def select_partitions(partitions: list[Any], config: HostConfig) -> list[Any]:
+def select_partitions(partitions: list[Partition], config: HostConfig) -> list[Partition]:
     """Real filesystems only, each device once (bind mounts repeat it: the shortest mountpoint wins)."""
-    chosen: dict[tuple[str, str], Any] = {}
+    chosen: dict[tuple[str, str], Partition] = {}
     for part in sorted(partitions, key=lambda p: len(p.mountpoint)):
         if config.fstypes_exclude and config.fstypes_exclude.search(part.fstype):
             continue
