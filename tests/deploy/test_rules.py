@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import yaml
 from tests.deploy.support import (
     PROMETHEUS_DIR,
     README,
+    ROOT,
     RULE_TESTS_DIR,
     RULES_DIR,
     RUNBOOK_BASE,
@@ -149,3 +151,63 @@ def test_every_severity_of_an_alert_is_tested(rules: Path) -> None:
     }
     rules_pairs = {(r["alert"], r["labels"]["severity"]) for r in alerts(rules)}
     assert rules_pairs <= expected, f"{rules.name}: untested {sorted(rules_pairs - expected)}"
+
+
+# -- history and retention ---------------------------------------------------------------------------------------
+
+_DURATION = r"(?:\d+(?:ms|[smhdwy]))+"
+_RANGE = re.compile(rf"\[({_DURATION})(?::{_DURATION}?)?\]")
+_OFFSET = re.compile(rf"\boffset\s+({_DURATION})")
+# Prometheus' lookback for an instant selector: how far back a sample still counts as now.
+LOOKBACK_DELTA = 300
+
+
+def seconds(duration: str) -> int:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+    return int(sum(int(n) * units[u] for n, u in re.findall(r"(\d+)(ms|[smhdwy])", duration)))
+
+
+def lookback(expr: str) -> int:
+    """How far back from its evaluation an expression reads stored samples (an upper bound: its longest range
+    plus its longest offset, or the lookback delta where it has no range)."""
+    ranges = [seconds(d) for d in _RANGE.findall(expr)] or [LOOKBACK_DELTA]
+    offsets = [seconds(d) for d in _OFFSET.findall(expr)] or [0]
+    return max(ranges) + max(offsets)
+
+
+def compose_retention() -> int:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    flags = [arg for arg in compose["services"]["prometheus"]["command"] if "retention.time" in arg]
+    (flag,) = flags
+    return seconds(flag.split("=", 1)[1])
+
+
+def all_rules() -> list[dict]:
+    return [
+        rule for path in RULE_FILES for group in yaml.safe_load(path.read_text())["groups"] for rule in group["rules"]
+    ]
+
+
+def test_every_rule_looks_back_no_further_than_compose_keeps() -> None:
+    """A rule reads stored samples, its inputs' own recorded series included; none may need more than the 30 days
+    docker-compose.yml keeps (a longer look-back would silently see less than it was built for)."""
+    keep = compose_retention()
+    assert keep == 30 * 86400
+    too_long = {rule.get("alert") or rule["record"]: lookback(rule["expr"]) for rule in all_rules()}
+    assert max(too_long.values()) <= keep, {name: b for name, b in too_long.items() if b > keep}
+
+
+def test_what_prometheus_default_retention_leaves_out_is_what_the_readme_says() -> None:
+    """README "History each rule needs": with Prometheus' default 15 days the SLO tiers work, the budget left covers
+    15 days, and the seasonal baselines (3 weeks and more) never form."""
+    default = 15 * 86400
+    beyond = {rule.get("record") or rule["alert"] for rule in all_rules() if lookback(rule["expr"]) > default}
+    assert beyond == {
+        "monitor:hetrixtools_monitor_down:ratio_30d",
+        "project:sentry_project_errors:avg_1h_weeks_ago",
+        "property:ga4_active_users:avg_1h_weeks_ago",
+    }
+    slo = [rule for rule in alert_rules() if "slo_tier" in rule["labels"]]
+    assert slo and all(lookback(rule["expr"]) < default for rule in slo)
+    section = README.read_text().split("### History each rule needs\n", 1)[1].split("\n### ", 1)[0]
+    assert "default of 15 days" in section and "never fire" in section
