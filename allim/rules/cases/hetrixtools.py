@@ -62,7 +62,7 @@ def _first_firing(monitor: Monitor, times: list[int], *, page: bool) -> int | No
 
 def page_case(rules: list[Rule], objectives: HetrixToolsObjectives) -> Case:
     burns = _Burns(rules, objectives, step=1)
-    length = START + 200
+    length = START + 380
     case = Case(
         1,
         comment=(
@@ -85,7 +85,11 @@ def page_case(rules: list[Rule], objectives: HetrixToolsObjectives) -> Case:
     if per_hour < 1:
         raise CaseError("hetrixtools.objective: one down minute an hour already pages; no case left for the 6h tier")
     spacing = 61 // per_hour + 1
-    sparse_downs = [START + spacing * n for n in range(5) if START + spacing * n < length - 10]
+    slow_tier = PAGE_TIERS[1].factor(objectives.period_s) * flap.budget
+    needed = int(361 * max(objectives.page_min_downtime_s / PAGE_TIERS[1].long_s, slow_tier)) + 3
+    if needed * spacing >= PAGE_TIERS[1].long_s // 60:
+        raise CaseError("hetrixtools.objective: no sparse downtime reaches the 6h tier without the 1h tier")
+    sparse_downs = [START + spacing * n for n in range(needed)]
     sparse = burns.add(case, monitor_labels(4, "sparse"), _up(length, set(sparse_downs)))
 
     fires = _first_firing(flap, flap_downs, page=True)

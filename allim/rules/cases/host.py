@@ -23,7 +23,9 @@ def instance(name: str) -> dict[str, str]:
 def sustained_case(rule: Rule, metric: str, limits: Sustained, what: str) -> Case:
     window, hold = limits.window_s // 60, limits.for_s // 60
     length = window + hold + 40
-    burst = window  # a burst as long as the averaging window: its average peaks at 1 but not for long
+    # A burst at 100% somewhat shorter than `for`: its maximum over the window stays high for longer than `for`, its
+    # average does not.
+    burst = max(1, hold - window // 2)
     inputs: dict[str, Sequence[Value]] = {
         "at": [limits.threshold] * length,
         "above": [min(1.0, limits.threshold + 0.05)] * length,
@@ -33,7 +35,7 @@ def sustained_case(rule: Rule, metric: str, limits: Sustained, what: str) -> Cas
         1,
         comment=f"{what}: at the threshold all along (not above), 5 points above it (fires once its {window}m "
         f"average has\nstayed above for {hold}m), and a {burst}-minute burst at 100% (its average is over the "
-        "threshold, but not for long).",
+        "threshold, but not for long\nenough; its maximum would be).",
     )
     for name, values in inputs.items():
         case.add(selector(metric, instance(name)), values)
@@ -51,7 +53,7 @@ def sustained_case(rule: Rule, metric: str, limits: Sustained, what: str) -> Cas
                 out.append(firing(rule, instance(name), value))
         return out
 
-    for t in (hold - 1, hold, 10 + burst + hold, length - 1):
+    for t in (hold - 1, hold, 10 + hold + 2, 10 + burst + hold, length - 1):
         case.expect(t, rule.name, expect(t))
     return case
 

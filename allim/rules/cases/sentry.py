@@ -113,7 +113,7 @@ def spike_case(rules: list[Rule], objectives: Objectives) -> Case:
             "Monday\nwhose 10:00 is the test. steady is a usual Monday (its busy morning is in the baseline); edge "
             "sits on the\nupper band from 10:00, over just above it; quiet has no errors at all, then the floor less "
             "one (quiet-edge)\nor the floor (quiet-over); storm had an error storm two weeks ago (the median ignores "
-            "it); new has no\nhistory and young two weeks, both at a level far above the band."
+            "it); new has no\nhistory, young two weeks at 20 errors: both jump to 200, over any band they could have."
         ),
     )
     projects = {
@@ -124,11 +124,11 @@ def spike_case(rules: list[Rule], objectives: Objectives) -> Case:
         "quiet-over": series(_zero, change=lambda d, m: quiet_edge + 1),
         "storm": series(_storm_two_weeks_ago),
         "new": series(lambda d, m: 200, first_day=TEST_DAY),
-        "young": series(lambda d, m: 200, first_day=TEST_DAY - 14),
+        "young": series(lambda d, m: 20, first_day=TEST_DAY - 14, change=lambda d, m: 200),
     }
     for name, values in projects.items():
         case.add(selector(sentry.ERRORS, project(name)), values)
-    young = expected(lambda d, m: 200, objectives.baseline, upper=spike.band, lower=None, first_day=TEST_DAY - 14)
+    young = expected(lambda d, m: 20, objectives.baseline, upper=spike.band, lower=None, first_day=TEST_DAY - 14)
     fires = []
     for name, level, base, upper in (
         ("over", edge + 1, usual.baseline, usual.upper),
