@@ -46,7 +46,7 @@ class Band:
 
     stddevs: float  # standard deviations of the same hour across the weeks
     min_ratio: float  # share of the baseline
-    min_poisson: float  # square roots of the baseline: the counting noise of small counts
+    min_sqrt: float  # square roots of the baseline: the counting noise of a count
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class HetrixToolsObjectives:
     objective: float  # percent
     period_s: int
     monitors: dict[str, float]  # monitor_name -> objective (percent)
-    page_min_downtime_s: int
+    min_downtime_s: int
     down_for_s: int
     response_time_seconds: float
     response_time_for_s: int
@@ -79,6 +79,7 @@ class SentryObjectives:
     ceiling_for_s: int
     projects: dict[str, Ceiling]
     spike: SeasonalAlert
+    spike_fallback_days: int  # a new project's daily baseline: days of the last 7 with data (0: none)
     new_issue_for_s: int
     slow_transactions: float
     slow_transactions_for_s: int
@@ -213,7 +214,7 @@ def _seasonal(section: _Reader, *, drop: bool = False) -> SeasonalAlert:
     band = Band(
         stddevs=0 if drop else section.number("band_stddevs", 0, 10),
         min_ratio=section.number("band_min_ratio", 0, 1 if drop else 10),
-        min_poisson=section.number("band_min_poisson", 0, 10),
+        min_sqrt=section.number("band_min_sqrt", 0, 20),
     )
     alert = SeasonalAlert(floor=section.number("floor", 0), band=band, for_s=section.duration("for", 60, 86400))
     section.done()
@@ -231,7 +232,7 @@ def _hetrixtools(section: _Reader) -> HetrixToolsObjectives:
         objective=objective,
         period_s=period,
         monitors=monitors,
-        page_min_downtime_s=section.duration("page_min_downtime", 0, 3600),
+        min_downtime_s=section.duration("min_downtime", 0, 3600),
         down_for_s=section.duration("down_for", 60, 3600),
         response_time_seconds=section.number("response_time_seconds", 0, above=True),
         response_time_for_s=section.duration("response_time_for", 0, 86400),
@@ -258,11 +259,15 @@ def _sentry(section: _Reader) -> SentryObjectives:
         project = overrides.section(name)
         projects[name] = _ceiling(project, f"projects.{name}")
         project.done()
+    spike_section = section.section("spike")
+    fallback = spike_section.integer("new_project_days", 0, 7)
+    spike = _seasonal(spike_section)
     result = SentryObjectives(
         ceiling=ceiling,
         ceiling_for_s=ceiling_for,
         projects=projects,
-        spike=_seasonal(section.section("spike")),
+        spike=spike,
+        spike_fallback_days=fallback,
         new_issue_for_s=section.duration("new_issue_for", 0, 86400),
         slow_transactions=section.number("slow_transactions", 0, above=True),
         slow_transactions_for_s=section.duration("slow_transactions_for", 0, 86400),

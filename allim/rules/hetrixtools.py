@@ -145,8 +145,10 @@ def _tier(tier: Tier, objectives: HetrixToolsObjectives, *, page: bool) -> str:
         f"{latest(tier.long_s)} / {BUDGET} > {factor}",
         f"and {latest(tier.short_s)} / {BUDGET} > {factor}",
     ]
-    if page:
-        lines.append(f"and {latest(tier.long_s)} > {number(objectives.page_min_downtime_s / tier.long_s)}")
+    # More than min_downtime of downtime: in the page's long window (one isolated down poll does not page), in the
+    # ticket's short one (one down poll after an outage does not reopen the ticket its 3-day window still holds).
+    guarded = tier.long_s if page else tier.short_s
+    lines.append(f"and {latest(guarded)} > {number(objectives.min_downtime_s / guarded)}")
     lines.append(f"and {_full_history(tier)}")
     if page:
         lines.append(f"unless min_over_time({down_spell(objectives)}[{prom_duration(tier.short_s)}]) == 0")
@@ -198,8 +200,8 @@ def page_alert(objectives: HetrixToolsObjectives) -> Rule:
     tiers_ko = _tiers_text(PAGE_TIERS, objectives.period_s, ko=True)
     objective = f"{objectives.objective:g}%"
     downtime_en, downtime_ko = (
-        prom_duration(objectives.page_min_downtime_s),
-        ko_duration(objectives.page_min_downtime_s),
+        prom_duration(objectives.min_downtime_s),
+        ko_duration(objectives.min_downtime_s),
     )
     return alert(
         "HetrixToolsErrorBudgetBurn",
@@ -263,11 +265,18 @@ def ticket_alert(objectives: HetrixToolsObjectives) -> Rule:
             f"남은 오류 예산: {remaining.ko}.",
         ),
         value=BURN_VALUE,
-        condition=Text(f"error budget burn rate > {tiers_en}", f"오류 예산 소진 속도가 {tiers_ko}를 넘음"),
+        condition=Text(
+            f"error budget burn rate > {tiers_en}; more than {prom_duration(objectives.min_downtime_s)} down in the "
+            "short window",
+            f"오류 예산 소진 속도가 {tiers_ko}를 넘음. 짧은 창에서 {ko_duration(objectives.min_downtime_s)}보다 오래 "
+            "오프라인",
+        ),
         history=_history(TICKET_TIERS),
         comment=(
             "The ticket: the Workbook's slow tiers (10% of the budget in 1d, 10% in 3d), for any shape of downtime,\n"
-            "outages included; Alertmanager holds it back while HetrixToolsMonitorDown or the page fires."
+            "outages included, with more than min_downtime of it in the short window (one isolated down poll after an\n"
+            "outage does not reopen a ticket for the outage still in the long window); Alertmanager holds it back\n"
+            "while HetrixToolsMonitorDown or the page fires."
         ),
     )
 

@@ -1,9 +1,17 @@
 """deploy/prometheus/rules/sentry.yml: errors against a fixed ceiling and against the project's own normal.
 
-`sentry_project_errors` is the count of the trailing hour, polled every 60 s, with no denominator: no error-ratio SLO
-can be built on it (that would need accepted transactions per project from the exporter), so Sentry has no burn-rate
-page. The ceiling (SentryErrorRateHigh) is the team's own "this is bad whatever the history", per project if need
-be; SentryErrorSpike is context: errors well above what this project usually has at this hour of the week.
+`sentry_project_errors` is the exporter's count of accepted errors for the last hour, polled every 60 s, with no
+denominator: no error-ratio SLO can be built on it (that would need accepted transactions per project from the
+exporter), so Sentry has no burn-rate page. The ceiling (SentryErrorRateHigh) is "this is bad whatever the history",
+per project if need be; SentryErrorSpike is context: errors well above what this project usually has at this hour
+of the week.
+
+The count is not a smooth trailing hour: Sentry rounds the start of `statsPeriod=1h` down to the whole hour, so at
+12:27 it covers 11:00-12:27, a sawtooth between one and two hours of errors that drops at every full hour. Comparing
+the count now with an hour's average a week ago would call every hour's last minutes a spike. The baseline therefore
+keeps the phase: the count at the same minute of the hour, a week (or a day) ago, averaged over three hours; the
+alert compares the count now with it, so a storm shows within minutes. That also holds if the count is ever made a
+true trailing hour.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from allim.rules.model import Group, Rule, RuleFile, Text, alert
 from allim.rules.seasonal import Seasonal, band_text, baseline_group, history_text
 
 ERRORS = "sentry_project_errors"
-SEASONAL = Seasonal(ERRORS, "project")
+SEASONAL = Seasonal(ERRORS, "project", same_minute=True)
 COUNT = Text("{{ $value | humanize }}", "{{ $value | humanize }}건")
 
 
@@ -63,6 +71,7 @@ def _ceiling_rules(objectives: SentryObjectives) -> list[Rule]:
 def spike_alert(objectives: SentryObjectives, baseline: Baseline) -> Rule:
     spike = objectives.spike
     floor = f"{spike.floor:g}"
+    fallback = objectives.spike_fallback_days
     return alert(
         "SentryErrorSpike",
         f"{ERRORS} / clamp_min({SEASONAL.latest(SEASONAL.baseline)}, 1)\n"
@@ -75,27 +84,32 @@ def spike_alert(objectives: SentryObjectives, baseline: Baseline) -> Rule:
             "Sentry 프로젝트 {{ $labels.project }}의 오류 급증",
         ),
         description=Text(
-            "Errors of {{ $labels.project }} in the last hour are {{ $value | humanize }}x their usual level for this "
-            f"hour of the week (the median of the same hour over the last {baseline.weeks} weeks), above its band, "
-            f"with at least {floor} errors.",
-            "{{ $labels.project }}의 최근 1시간 오류 수가 이 요일·시각의 평소 수준(지난 "
-            f"{baseline.weeks}주 같은 시각의 중앙값)의 {{{{ $value | humanize }}}}배로, 허용 범위를 넘었습니다 "
-            f"(최소 {floor}건).",
+            "Errors of {{ $labels.project }} are {{ $value | humanize }}x their usual count at this moment of the "
+            f"week (the median of the same moment over the last {baseline.weeks} weeks, or days for a new project), "
+            f"above its band, with at least {floor} errors.",
+            "{{ $labels.project }}의 오류 수가 이 요일·시각의 평소 수준(지난 "
+            f"{baseline.weeks}주 같은 시각의 중앙값, 새 프로젝트는 최근 며칠의 중앙값)의 "
+            f"{{{{ $value | humanize }}}}배로, 허용 범위를 넘었습니다 (최소 {floor}건).",
         ),
         value=Text("{{ $value | humanize }}x", "{{ $value | humanize }}배"),
         condition=Text(
-            f"errors in the last hour above the project's seasonal band ({band_text(spike.band, baseline, ko=False)}), "
-            f"and ≥ {floor}",
-            f"최근 1시간 오류 수가 프로젝트의 계절 허용 범위({band_text(spike.band, baseline, ko=True)})를 넘고 "
-            f"{floor}건 이상",
+            f"`sentry_project_errors` above the project's seasonal band ({band_text(spike.band, baseline, ko=False)}; "
+            f"at the same minute of the hour; a new project's last 7 days once {fallback} have data), and ≥ {floor}",
+            f"`sentry_project_errors`가 프로젝트의 계절 허용 범위({band_text(spike.band, baseline, ko=True)}, "
+            f"매시 같은 분 기준. 새 프로젝트는 {fallback}일 이상 쌓인 최근 7일)를 넘고 {floor}건 이상",
         ),
-        history=history_text(baseline),
+        history=Text(
+            f"{fallback} days (weekly: {baseline.min_weeks} weeks and 2 hours)",
+            f"{fallback}일 (주간 기준선: {baseline.min_weeks}주와 2시간)",
+        )
+        if fallback
+        else history_text(baseline),
         comment=(
-            "Context, never a page: errors above the project's seasonal band (group sentry-baseline) for\n"
-            f"{prom_duration(spike.for_s)}, with at least the floor of {floor} errors so tiny projects stay quiet. "
-            "The value is the ratio to the\nbaseline (a baseline of 0 counts as 1). No history, no alert: "
-            "the band exists once the project has\n"
-            f"{baseline.min_weeks} weeks of data; SentryErrorRateHigh covers it meanwhile."
+            f"Context, never a page: errors above the project's seasonal band for {prom_duration(spike.for_s)}, with "
+            f"at least the floor\nof {floor} errors, so a small project's single cluster stays quiet. The value is the "
+            "ratio to the baseline (a\nbaseline of 0 counts as 1). No history, no alert: the band exists once the "
+            f"project has {fallback} days of data\n(the weekly baseline after {baseline.min_weeks} weeks); "
+            "SentryErrorRateHigh covers it meanwhile."
         ),
     )
 
@@ -146,5 +160,12 @@ def rule_file(objectives: SentryObjectives, baseline: Baseline) -> RuleFile:
     alerts = Group(
         "sentry", [*_ceiling_rules(objectives), spike_alert(objectives, baseline), *other_alerts(objectives)]
     )
-    seasonal = baseline_group("sentry-baseline", SEASONAL, baseline, upper=objectives.spike.band, lower=None)
+    seasonal = baseline_group(
+        "sentry-baseline",
+        SEASONAL,
+        baseline,
+        upper=objectives.spike.band,
+        lower=None,
+        fallback_days=objectives.spike_fallback_days,
+    )
     return RuleFile("sentry", [seasonal, alerts])  # the baseline first, as in hetrixtools.py

@@ -199,15 +199,15 @@ def test_every_rule_looks_back_no_further_than_compose_keeps() -> None:
 
 def test_what_prometheus_default_retention_leaves_out_is_what_the_readme_says() -> None:
     """README "History each rule needs": with Prometheus' default 15 days the SLO tiers work, the budget left covers
-    15 days, and the seasonal baselines (3 weeks and more) never form."""
+    15 days, the weekly baselines (3 weeks and more) never form, and Sentry's 7-day stand-in is all it has."""
     default = 15 * 86400
     beyond = {rule.get("record") or rule["alert"] for rule in all_rules() if lookback(rule["expr"]) > default}
     assert beyond == {
         "monitor:hetrixtools_monitor_down:ratio_30d",
-        "project:sentry_project_errors:avg_1h_weeks_ago",
+        "project:sentry_project_errors:same_minute_avg_3h_weeks_ago",
         "property:ga4_active_users:avg_1h_weeks_ago",
     }
     slo = [rule for rule in alert_rules() if "slo_tier" in rule["labels"]]
     assert slo and all(lookback(rule["expr"]) < default for rule in slo)
     section = README.read_text().split("### History each rule needs\n", 1)[1].split("\n### ", 1)[0]
-    assert "default of 15 days" in section and "never fire" in section
+    assert "default of 15 days" in section and "never fire" in section and "stand-in" in section

@@ -42,7 +42,7 @@ def test_every_bad_value_is_reported_with_its_key(tmp_path: Path) -> None:
     doc = shipped()
     doc["hetrixtools"]["objective"] = 100
     doc["hetrixtools"]["monitors"] = {"shop": 80}
-    doc["sentry"]["ceiling"]["high"] = 60  # above critical
+    doc["sentry"]["ceiling"]["high"] = 1200  # above critical
     doc["ga4"]["drop"]["band_min_ratio"] = 1.5
     doc["host"]["cpu"]["for"] = "soon"
     del doc["baseline"]["min_weeks"]
@@ -51,7 +51,7 @@ def test_every_bad_value_is_reported_with_its_key(tmp_path: Path) -> None:
     assert found == [
         "hetrixtools.objective: must be at most 99.999, got 100",
         "hetrixtools.monitors.shop: must be at least 90, got 80",
-        "sentry.ceiling.high: must be below ceiling.critical (50)",
+        "sentry.ceiling.high: must be below ceiling.critical (1000)",
         "ga4.drop.band_min_ratio: must be at most 1, got 1.5",
         "baseline.min_weeks: required",
         "host.cpu.for: must be a duration like 30s, 5m or a number of seconds, got 'soon'",

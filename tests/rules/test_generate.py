@@ -55,7 +55,7 @@ def test_a_changed_objective_is_tested_at_its_new_edges(tmp_path: Path) -> None:
     root = checkout(tmp_path)
     path = root / "deploy/prometheus/objectives.yml"
     doc = yaml.safe_load(path.read_text())
-    doc["hetrixtools"].update(objective=99.5, page_min_downtime="150s", monitors={"shop": 99.95}, down_for="2m")
+    doc["hetrixtools"].update(objective=99.5, min_downtime="150s", monitors={"shop": 99.95}, down_for="2m")
     doc["sentry"]["ceiling"].update(high=30, critical=80)
     doc["sentry"]["projects"] = {"big": {"high": 300, "critical": 800}}
     doc["sentry"]["spike"].update(floor=25, band_min_ratio=0.8, **{"for": "40m"})
@@ -113,10 +113,22 @@ MUTATIONS = {
         "quantile without (weeks_ago) (1,",
         "sentry.baseline.test.yml",
     ),
-    "sentry-baseline-needs-no-history": (
+    "sentry-weekly-baseline-on-too-few-weeks": (
         "sentry.yml",
-        "count without (weeks_ago) (project:sentry_project_errors:avg_1h_weeks_ago) >= 3",
-        "count without (weeks_ago) (project:sentry_project_errors:avg_1h_weeks_ago) >= 1",
+        "count without (weeks_ago) (project:sentry_project_errors:same_minute_avg_3h_weeks_ago) >= 3",
+        "count without (weeks_ago) (project:sentry_project_errors:same_minute_avg_3h_weeks_ago) >= 1",
+        "sentry.baseline.test.yml",
+    ),
+    "sentry-new-project-baseline-from-one-day": (
+        "sentry.yml",
+        "count without (days_ago) (project:sentry_project_errors:same_minute_avg_3h_days_ago) >= 2",
+        "count without (days_ago) (project:sentry_project_errors:same_minute_avg_3h_days_ago) >= 1",
+        "sentry.baseline.test.yml",
+    ),
+    "sentry-baseline-from-an-hour-average": (
+        "sentry.yml",
+        "(sentry_project_errors + sentry_project_errors offset 1h + sentry_project_errors offset 2h) / 3",
+        "avg_over_time(sentry_project_errors[1h])",
         "sentry.baseline.test.yml",
     ),
     "ga4-drop-against-the-weekday-median": (
@@ -127,8 +139,8 @@ MUTATIONS = {
     ),
     "cpu-on-a-burst": (
         "host.yml",
-        "avg_over_time(host_cpu_usage_ratio[10m]) > 0.8",
-        "max_over_time(host_cpu_usage_ratio[10m]) > 0.8",
+        "avg_over_time(host_cpu_usage_ratio[5m]) > 0.8",
+        "max_over_time(host_cpu_usage_ratio[5m]) > 0.8",
         "host.test.yml",
     ),
 }

@@ -81,19 +81,19 @@ def page_case(rules: list[Rule], objectives: HetrixToolsObjectives) -> Case:
     burns.add(case, monitor_labels(3, "fresh"), _up(length, set(flap_downs), first=START - 15))
     # Sparse: as many down minutes in any hour as the fast tier lets pass (ratios over 61 one-minute samples).
     fast_tier = PAGE_TIERS[0].factor(objectives.period_s) * flap.budget
-    per_hour = int(61 * max(objectives.page_min_downtime_s / 3600, fast_tier))
+    per_hour = int(61 * max(objectives.min_downtime_s / 3600, fast_tier))
     if per_hour < 1:
         raise CaseError("hetrixtools.objective: one down minute an hour already pages; no case left for the 6h tier")
     spacing = 61 // per_hour + 1
     slow_tier = PAGE_TIERS[1].factor(objectives.period_s) * flap.budget
-    needed = int(361 * max(objectives.page_min_downtime_s / PAGE_TIERS[1].long_s, slow_tier)) + 3
+    needed = int(361 * max(objectives.min_downtime_s / PAGE_TIERS[1].long_s, slow_tier)) + 3
     if needed * spacing >= PAGE_TIERS[1].long_s // 60:
         raise CaseError("hetrixtools.objective: no sparse downtime reaches the 6h tier without the 1h tier")
     sparse_downs = [START + spacing * n for n in range(needed)]
     sparse = burns.add(case, monitor_labels(4, "sparse"), _up(length, set(sparse_downs)))
 
     fires = _first_firing(flap, flap_downs, page=True)
-    if fires is None or fires == flap_downs[0] and objectives.page_min_downtime_s >= 60:
+    if fires is None or fires == flap_downs[0] and objectives.min_downtime_s >= 60:
         raise CaseError(
             f"hetrixtools.objective: a monitor down one minute in ten never pages at {objectives.objective}"
         )
@@ -127,7 +127,7 @@ def page_case(rules: list[Rule], objectives: HetrixToolsObjectives) -> Case:
 
 def ticket_case(rules: list[Rule], objectives: HetrixToolsObjectives) -> Case:
     """Days of history at a 5-minute evaluation: an outage too short for a ticket, one long enough, a slow burn of
-    single down minutes the 3d/6h tier sees, and a monitor too new for a ticket."""
+    short outages the 3d/6h tier sees, and a monitor too new for a ticket."""
     burns = _Burns(rules, objectives, step=5)
     day = 1440
     length = 4 * day
@@ -135,7 +135,7 @@ def ticket_case(rules: list[Rule], objectives: HetrixToolsObjectives) -> Case:
         1,
         comment=(
             "The ticket, evaluated every 5 minutes over 4 days: short and long outages after a day of history\n"
-            "(the shorter stays under the 1d/2h tier, the longer is over it), a slow burn of single down minutes\n"
+            "(the shorter stays under the 1d/2h tier, the longer is over it), a slow burn of short outages\n"
             "(over the 3d/6h tier only) and a rare one (under it), and an outage of a monitor less than a day old."
         ),
     )
@@ -151,10 +151,15 @@ def ticket_case(rules: list[Rule], objectives: HetrixToolsObjectives) -> Case:
 
     burns.add(case, monitor_labels(5, "short"), _up(length, outage(short_minutes)))
     long = burns.add(case, monitor_labels(6, "long"), _up(length, outage(long_minutes)))
-    often, rare = int(day / (budget_minutes_a_day * 2)), int(day / (budget_minutes_a_day * 0.5))
-    slow_downs = set(range(60, length, often))
+    # The slow burns: short outages (one minute longer than min_downtime, ending on an evaluation), as often as makes
+    # twice (slow) and half (rare) the 3d tier's daily downtime; twice stays under the 1d tier's three times.
+    short = objectives.min_downtime_s // 60 + 1
+    often = int(day / (budget_minutes_a_day * 2 / short))
+    rare = int(day / (budget_minutes_a_day * 0.5 / short))
+    slow_downs = {m for end in range(65, length, often - often % 5) for m in range(end - short + 1, end + 1)}
+    rare_downs = {m for end in range(65, length, rare - rare % 5) for m in range(end - short + 1, end + 1)}
     slow = burns.add(case, monitor_labels(7, "slow"), _up(length, slow_downs))
-    burns.add(case, monitor_labels(8, "rare"), _up(length, set(range(60, length, rare))))
+    burns.add(case, monitor_labels(8, "rare"), _up(length, rare_downs))
     burns.add(case, monitor_labels(9, "young"), _up(length, outage(long_minutes, 3 * day), 3 * day - 120))
 
     times = list(range(outage_at, outage_at + 180, 5))
@@ -167,7 +172,7 @@ def ticket_case(rules: list[Rule], objectives: HetrixToolsObjectives) -> Case:
     slow_times = [t for t in range(3 * day, length, 5) if t - 5 in slow_downs or t in slow_downs]
     slow_fires = _first_firing(slow, slow_times, page=False)
     if slow_fires is None:
-        raise CaseError("hetrixtools.objective: a slow burn of single down minutes never raises a ticket")
+        raise CaseError("hetrixtools.objective: a slow burn of short outages never raises a ticket")
     case.expect(slow_fires, BURN, burns.firing_at(slow_fires))
     case.expect(3 * day + 30, BURN, burns.firing_at(3 * day + 30))
     return case

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import statistics
 
 from allim.rules import sentry
 from allim.rules.cases import Case, CaseError, PromtoolFile, rule_named
 from allim.rules.cases.expect import firing
-from allim.rules.cases.series import selector
-from allim.rules.cases.weekly import CHECK_UNTIL, STEP, TEST_AT, TEST_DAY, expected, fire_time, series
+from allim.rules.cases.promql import fires
+from allim.rules.cases.series import Value, selector
+from allim.rules.cases.weekly import CHECK_UNTIL, STEP, TEST_AT, TEST_DAY, expected, series
 from allim.rules.config import Objectives
 from allim.rules.model import Rule
 
@@ -84,8 +86,10 @@ def _usual(day: int, minute: int) -> float:
         return 5
     if hour < 7 or hour >= 18:
         return 5 if hour < 7 else 10
+    if day % 7 == 0 and 8 <= hour < 13:
+        return 40
     if 9 <= hour < 12:
-        return 40 if day % 7 == 0 else 30
+        return 30
     return 20 if hour < 9 else 25
 
 
@@ -94,14 +98,37 @@ def _zero(day: int, minute: int) -> float:
 
 
 def _storm_two_weeks_ago(day: int, minute: int) -> float:
-    return 400 if day == TEST_DAY - 14 and 8 <= minute // 60 < 13 else _usual(day, minute)
+    return 400 if day == TEST_DAY - 14 and 7 <= minute // 60 < 14 else _usual(day, minute)
+
+
+def _same_minute_baseline(values: list[Value], t: int, objectives: Objectives) -> tuple[float, float] | None:
+    """The baseline and the weeks' spread the sentry-baseline group records at minute t (allim/rules/seasonal.py,
+    same_minute): the count at the same minute, averaged over three hours, a week (or, for a new project, a day)
+    ago; None where there is not enough history."""
+
+    def at(minute: int) -> float | None:
+        return values[minute // STEP] if 0 <= minute and minute // STEP < len(values) else None
+
+    def smoothed(minute: int) -> float | None:
+        points = [at(minute), at(minute - 60), at(minute - 120)]
+        return None if None in points else sum(p for p in points if p is not None) / 3
+
+    weeks = [v for k in range(1, objectives.baseline.weeks + 1) if (v := smoothed(t - k * 7 * 1440 + 60)) is not None]
+    if len(weeks) >= objectives.baseline.min_weeks:
+        return statistics.median(weeks), statistics.pstdev(weeks)
+    days = [v for d in range(1, 8) if (v := smoothed(t - d * 1440 + 60)) is not None]
+    fallback = objectives.sentry.spike_fallback_days
+    if fallback and len(days) >= fallback:
+        return statistics.median(days), statistics.pstdev(weeks) if weeks else 0.0
+    return None
 
 
 def spike_case(rules: list[Rule], objectives: Objectives) -> Case:
     spike_rule = rule_named(rules, "SentryErrorSpike")
     spike = objectives.sentry.spike
-    usual = expected(_usual, objectives.baseline, upper=spike.band, lower=None)
-    quiet = expected(_zero, objectives.baseline, upper=spike.band, lower=None)
+    band = spike.band
+    usual = expected(_usual, objectives.baseline, upper=band, lower=None)
+    quiet = expected(_zero, objectives.baseline, upper=band, lower=None)
     if usual.upper is None or usual.baseline is None or quiet.upper is None:
         raise CaseError("baseline.min_weeks: four weeks of history give no baseline")
     edge = math.floor(usual.upper)
@@ -113,9 +140,15 @@ def spike_case(rules: list[Rule], objectives: Objectives) -> Case:
             "Monday\nwhose 10:00 is the test. steady is a usual Monday (its busy morning is in the baseline); edge "
             "sits on the\nupper band from 10:00, over just above it; quiet has no errors at all, then the floor less "
             "one (quiet-edge)\nor the floor (quiet-over); storm had an error storm two weeks ago (the median ignores "
-            "it); new has no\nhistory, young two weeks at 20 errors: both jump to 200, over any band they could have."
+            "it); new has no\nhistory and fresh one day (neither has a baseline); young has two weeks, busy on "
+            "Mondays: too few weeks, so\nthe last 7 days stand in, where Monday is one day of seven; sawtooth climbs "
+            "through each hour as the\nexporter's count does, and its baseline keeps the phase."
         ),
     )
+
+    def young(day: int, minute: int) -> float:
+        return 100 if day % 7 == 0 and day < TEST_DAY else 20
+
     projects = {
         "steady": series(_usual),
         "edge": series(_usual, change=lambda d, m: edge),
@@ -124,27 +157,45 @@ def spike_case(rules: list[Rule], objectives: Objectives) -> Case:
         "quiet-over": series(_zero, change=lambda d, m: quiet_edge + 1),
         "storm": series(_storm_two_weeks_ago),
         "new": series(lambda d, m: 200, first_day=TEST_DAY),
-        "young": series(lambda d, m: 20, first_day=TEST_DAY - 14, change=lambda d, m: 200),
+        "fresh": series(lambda d, m: 20, first_day=TEST_DAY - 1, change=lambda d, m: 150),
+        "young": series(young, first_day=TEST_DAY - 14, change=lambda d, m: 150),
+        # The count as the exporter shows it: from the start of the previous hour, so it climbs through each hour.
+        "sawtooth": series(lambda d, m: 40 if m % 60 else 30),
     }
     for name, values in projects.items():
         case.add(selector(sentry.ERRORS, project(name)), values)
-    young = expected(lambda d, m: 20, objectives.baseline, upper=spike.band, lower=None, first_day=TEST_DAY - 14)
-    fires = []
-    for name, level, base, upper in (
-        ("over", edge + 1, usual.baseline, usual.upper),
-        ("quiet-over", quiet_edge + 1, quiet.baseline, quiet.upper),
-        ("young", 200, young.baseline, young.upper),
-    ):
-        if base is not None and upper is not None and level > upper and level >= spike.floor:
-            fires.append(firing(spike_rule, project(name), level / max(base, 1)))
-    when = fire_time(spike.for_s)
-    case.expect(when - STEP, "SentryErrorSpike", [])
-    case.expect(when, "SentryErrorSpike", fires)
-    case.expect(CHECK_UNTIL, "SentryErrorSpike", fires)
+
+    def firing_at(t: int) -> list[dict[str, object]]:
+        out = []
+        for name, values in projects.items():
+
+            def condition(step: int, values: list[Value] = values) -> float | None:
+                found = _same_minute_baseline(values, step * STEP, objectives)
+                count = values[step]
+                if found is None or count is None:
+                    return None
+                base, spread = found
+                upper = base + max(band.stddevs * spread, band.min_ratio * base, band.min_sqrt * math.sqrt(base))
+                return count / max(base, 1) if count > upper and count >= spike.floor else None
+
+            value = fires(condition, t // STEP, math.ceil(spike.for_s / 60 / STEP))
+            if value is not None:
+                out.append(firing(spike_rule, project(name), value))
+        return out
+
+    first = next(t for t in range(TEST_AT, CHECK_UNTIL + STEP, STEP) if firing_at(t) or t == CHECK_UNTIL)
+    for t in sorted({first - STEP, first, CHECK_UNTIL}):
+        case.expect(t, "SentryErrorSpike", firing_at(t))
     case.expect_expr(
         TEST_AT,
         f'{sentry.SEASONAL.baseline}{{project=~"steady|storm"}}',
         [(selector(sentry.SEASONAL.baseline, project(name)), usual.baseline) for name in ("steady", "storm")],
+    )
+    # The smoothing keeps the sawtooth's phase: at half past, the counts at half past of the last three hours.
+    case.expect_expr(
+        TEST_AT + 30,
+        f'{sentry.SEASONAL.smoothed}{{project="sawtooth"}}',
+        [(selector(sentry.SEASONAL.smoothed, project("sawtooth")), 40.0)],
     )
     return case
 

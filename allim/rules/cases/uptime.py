@@ -114,9 +114,10 @@ class Monitor:
             return None
         if not self._raw.any(t - (tier.long_s // 60 - 10), 10):  # present_over_time(up[10m] offset …)
             return None
+        guarded, minutes = (long, tier.long_s) if page else (short, tier.short_s)
+        if guarded <= self.objectives.min_downtime_s / minutes:
+            return None
         if page:
-            if long <= self.objectives.page_min_downtime_s / tier.long_s:
-                return None
             spell = self._spells.mean(t, tier.short_s // 60)  # min_over_time(…[short]) == 0: any spell in it
             if spell is not None and spell > 0:
                 return None

@@ -22,7 +22,7 @@ STEP = 30  # minutes: the coarsest step the `offset 167h30m` reads allow; weeks 
 STEPS_A_DAY = 24 * 60 // STEP
 TEST_DAY = 28
 TEST_AT = (TEST_DAY * 24 + 10) * 60  # the test Monday, 10:00, in minutes
-CHECK_UNTIL = TEST_AT + 60  # the baselines read the hour around the same time (both ends): flat until 11:00
+CHECK_UNTIL = TEST_AT + 60  # the baselines read an hour (ending at or centred on the moment): flat until 11:00
 LENGTH = TEST_AT + 4 * 60  # until 14:00
 
 Level = Callable[[int, int], float]  # (day, minute of the day) -> level
@@ -58,7 +58,7 @@ class Expected:
 
 
 def _width(band: Band, centre: float, spread: float) -> float:
-    return max(band.stddevs * spread, band.min_ratio * centre, band.min_poisson * math.sqrt(centre))
+    return max(band.stddevs * spread, band.min_ratio * centre, band.min_sqrt * math.sqrt(centre))
 
 
 def expected(
