@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint format bench clean system-deps kube
+.PHONY: run test lint format bench clean system-deps kube rules
 
 run: $(VENV)/.run-installed
 	@scripts/run.sh
@@ -29,6 +29,11 @@ bench: $(VENV)/.dev-installed
 # Writes deploy/kubernetes/base/generated/ from the rules, alertmanager.yml, the dashboard and bridge.yml.
 kube: $(VENV)/.run-installed
 	$(PY) -m allim.kube
+
+# Writes the rule files, their promtool tests, the README alert tables and the kube manifests from
+# deploy/prometheus/objectives.yml.
+rules: $(VENV)/.run-installed
+	$(PY) -m allim.rules
 
 system-deps: $(VENV)/.dev-installed
 	@VENV_PYTHON=$(PY) scripts/install-system-deps.sh

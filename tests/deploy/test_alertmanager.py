@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.deploy.support import ALERTMANAGER_CONFIG, DEPLOY, README, RULES_DIR, binary, run
+from tests.deploy.support import ALERTMANAGER_CONFIG, DEPLOY, README, alert_rules, binary, run
 
 BRIDGE_CONFIG = DEPLOY / "bridge" / "bridge.yml"
 # The HA pair of docker-compose.yml's `ha` profile: one config per peer, each posting to its own bridge replica.
@@ -76,12 +76,10 @@ def test_verify_receivers_rejects_a_wrong_route() -> None:
 
 def test_every_rule_routes_by_its_severity() -> None:
     expected = {"critical": "critical", "high": "default", "warning": "default", "info": "null"}
-    for path in sorted(RULES_DIR.glob("*.yml")):
-        for group in yaml.safe_load(path.read_text())["groups"]:
-            for rule in group["rules"]:
-                severity = rule["labels"]["severity"]
-                want = "watchdog" if rule["alert"] == "Watchdog" else expected[severity]
-                assert route(f"alertname={rule['alert']}", f"severity={severity}") == want, rule["alert"]
+    for rule in alert_rules():
+        severity = rule["labels"]["severity"]
+        want = "watchdog" if rule["alert"] == "Watchdog" else expected[severity]
+        assert route(f"alertname={rule['alert']}", f"severity={severity}") == want, rule["alert"]
 
 
 def test_webhooks_post_to_the_bridge_with_bearer_auth_from_a_file() -> None:
@@ -168,3 +166,50 @@ def test_lower_severity_of_the_same_alert_is_inhibited() -> None:
 def test_sentry_error_spike_is_not_hidden_by_error_rate_high(severity: str) -> None:
     spike = {**BASE, "alertname": "SentryErrorSpike", "severity": "warning"}
     assert not inhibited(spike, {**BASE, "alertname": "SentryErrorRateHigh", "severity": severity})
+
+
+MONITOR = {"job": "allim-exporter", "instance": "exporter:8877", "monitor_id": "m1", "monitor_name": "shop"}
+
+
+def _burn(tier: str) -> dict[str, str]:
+    """The labels HetrixToolsErrorBudgetBurn's tier carries, as the rule file sets them."""
+    (rule,) = [
+        r for r in alert_rules() if r["alert"] == "HetrixToolsErrorBudgetBurn" and r["labels"]["slo_tier"] == tier
+    ]
+    return {**MONITOR, "alertname": "HetrixToolsErrorBudgetBurn", **rule["labels"]}
+
+
+def test_the_burn_rate_page_holds_back_the_ticket_of_its_monitor_only() -> None:
+    assert inhibited(_burn("ticket"), _burn("page"))
+    assert not inhibited(_burn("ticket"), {**_burn("page"), "monitor_id": "m2"})
+    assert not inhibited(_burn("page"), _burn("ticket"))
+
+
+def test_monitor_down_holds_back_the_ticket_and_slow_responses_but_not_the_page() -> None:
+    """One incident, one page: the outage's ticket arrives after it, with the budget left. The page is left alone:
+    its expression already ignores an outage HetrixToolsMonitorDown pages, and an alert muted after it was sent
+    would never be sent resolved."""
+    down = {**MONITOR, "alertname": "HetrixToolsMonitorDown", "severity": "critical"}
+    slow = {**MONITOR, "alertname": "HetrixToolsResponseTimeSlow", "severity": "high", "location": "tokyo"}
+    assert inhibited(_burn("ticket"), down)
+    assert inhibited(slow, down)
+    assert not inhibited(_burn("page"), down)
+    assert not inhibited(_burn("ticket"), {**down, "monitor_id": "m2"})
+
+
+def test_traffic_at_zero_holds_back_the_drop_of_its_property() -> None:
+    base = {"job": "allim-exporter", "instance": "exporter:8877", "property": "p1"}
+    zero = {**base, "alertname": "Ga4TrafficZero", "severity": "high"}
+    drop = {**base, "alertname": "Ga4TrafficDrop", "severity": "warning"}
+    assert inhibited(drop, zero)
+    assert not inhibited(drop, {**zero, "property": "p2"})
+    assert not inhibited(zero, drop)
+
+
+def test_a_disk_that_fills_within_hours_holds_back_almost_full() -> None:
+    disk = {"job": "allim-exporter", "instance": "a:8877", "mountpoint": "/var"}
+    full = {**disk, "alertname": "HostDiskAlmostFull", "severity": "high"}
+    filling = {**disk, "alertname": "HostDiskFillingUp"}
+    assert inhibited(full, {**filling, "severity": "critical"})
+    assert not inhibited(full, {**filling, "severity": "warning"})
+    assert not inhibited(full, {**filling, "severity": "critical", "mountpoint": "/"})

@@ -287,15 +287,15 @@ def test_check_fails_until_a_changed_threshold_is_regenerated(tmp_path: Path) ->
         dst.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dst)
     rules = tmp_path / kube.RULES / "sentry.yml"
-    assert "> 50" in rules.read_text()
-    rules.write_text(rules.read_text().replace("> 50", "> 75"))
+    assert "> 1000" in rules.read_text()
+    rules.write_text(rules.read_text().replace("> 1000", "> 1500"))
 
     check = [sys.executable, "-m", "allim.kube", "--check", "--root", str(tmp_path)]
     stale = run(*check)
     assert stale.returncode == 1
     assert "prometheusrule.yaml is out of date" in stale.stderr
     assert run(sys.executable, "-m", "allim.kube", "--root", str(tmp_path)).returncode == 0
-    assert "> 75" in (tmp_path / kube.GENERATED / "prometheusrule.yaml").read_text()
+    assert "> 1500" in (tmp_path / kube.GENERATED / "prometheusrule.yaml").read_text()
     assert run(*check).returncode == 0
 
 
