@@ -7,16 +7,27 @@ payload without importing a web framework; `allim.requests` re-exports all of it
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 
 class Rejected(Exception):
-    """A request refused with `status` and the one-line `reason` sent back to the caller."""
+    """A request refused with `status` and the one-line `reason` sent back to the caller.
 
-    def __init__(self, status: int, reason: str) -> None:
+    `key` and `values` name the reason for a page that says it in the reader's language (the bridge console looks
+    the key up in its words and fills in the values); the API and the logs keep the English `reason`."""
+
+    def __init__(self, status: int, reason: str, *, key: str = "", values: Mapping[str, object] | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.key = key
+        self.values = dict(values or {})
+
+
+def refusal(status: int, key: str, reason: str, **values: object) -> Rejected:
+    """A Rejected whose English `reason` is a template filled with `values`, named `key` for other languages."""
+    return Rejected(status, reason.format(**values), key=key, values=values)
 
 
 def parse_json(body: bytes) -> Any:

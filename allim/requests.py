@@ -20,9 +20,10 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 
-from allim.rejected import Rejected, parse_json, parse_json_object
+from allim.rejected import Rejected, parse_json, parse_json_object, refusal
 
 MAX_BODY_BYTES = 1024 * 1024  # 1 MiB: a 300-alert Alertmanager group is about 300 KiB
+TOO_LARGE = "body larger than {limit} bytes"
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 # Called with every answered request and its status code, e.g. to count it in a labelled Counter.
@@ -77,17 +78,17 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """The raw body, refused with 413 as soon as it exceeds `limit` (declared or streamed)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise Rejected(413, f"body larger than {limit} bytes")
+        raise refusal(413, "too_large", TOO_LARGE, limit=limit)
     chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise Rejected(413, f"body larger than {limit} bytes")
+                raise refusal(413, "too_large", TOO_LARGE, limit=limit)
             chunks.append(chunk)
     except ClientDisconnect:
-        raise Rejected(400, "client disconnected before the body was complete") from None
+        raise Rejected(400, "client disconnected before the body was complete", key="disconnected") from None
     return b"".join(chunks)
 
 

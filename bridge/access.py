@@ -36,16 +36,16 @@ READ_ONLY = (
 CROSS_SITE = "refused: the request comes from another site's page"
 
 
-def require_token(request: Request, token: Secret | None, reason: str = WRONG_TOKEN) -> None:
+def require_token(request: Request, token: Secret | None, reason: str = WRONG_TOKEN, key: str = "wrong_token") -> None:
     """Rejected(401) unless no token is configured or the request carries it."""
     if token is not None and not token.matches(request_token(request)):
-        raise Rejected(401, reason)
+        raise Rejected(401, reason, key=key)
 
 
 def require_actions(allowed: bool) -> None:
     """Rejected(403) with how to switch actions on, when they are off."""
     if not allowed:
-        raise Rejected(403, READ_ONLY)
+        raise Rejected(403, READ_ONLY, key="actions_off")
 
 
 def require_same_origin(request: Request) -> None:
@@ -57,7 +57,7 @@ def require_same_origin(request: Request) -> None:
     site = request.headers.get("sec-fetch-site")
     if site is not None:
         if site not in ("same-origin", "none"):
-            raise Rejected(403, CROSS_SITE)
+            raise Rejected(403, CROSS_SITE, key="cross_site")
         return
     origin = request.headers.get("origin")
     if origin is None:
@@ -65,7 +65,7 @@ def require_same_origin(request: Request) -> None:
     hosts = {request.headers.get("host", ""), *request.headers.get("x-forwarded-host", "").split(",")}
     netloc = urlsplit(origin).netloc.lower() if origin != "null" else ""
     if not netloc or netloc not in {host.strip().lower() for host in hosts if host.strip()}:
-        raise Rejected(403, CROSS_SITE)
+        raise Rejected(403, CROSS_SITE, key="cross_site")
 
 
 def _count_webhook(request: Request, status: int) -> None:

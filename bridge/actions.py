@@ -12,13 +12,17 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from allim.rejected import Rejected
-from bridge.alertmanager import Notification
+from allim.rejected import Rejected, refusal
+from bridge.alertmanager import notification_from_webhook
 from bridge.sendtest import sample_payload
-from bridge.state import BridgeState, accept
+from bridge.state import BridgeState, accept, unknown_receiver
 
 log = logging.getLogger("bridge.actions")
 
+NO_NOTIFICATION = "no notification {notification}"
+NO_DELIVERY = "notification {notification} has no delivery {delivery}"
+NOTHING_DEAD = "notification {notification} has no dead delivery to retry"
+UNKNOWN_CHANNEL = "unknown channel {channel!r}: use a channel name ({names}), a channel key or {all}"
 ALL_CHANNELS = "all"  # `POST /api/channels/all/retry-dead`: every configured channel
 SEND_TEST_INTERVAL = 2.0  # seconds between a send test's firing and resolved notifications (as the CLI does)
 
@@ -36,12 +40,12 @@ async def retry_notification(
     Rejected 404 for an unknown notification or delivery, 409 when nothing of it is dead."""
     found = await state.outbox.notification(notification_id)
     if found is None:
-        raise Rejected(404, f"no notification {notification_id}")
+        raise refusal(404, "no_notification", NO_NOTIFICATION, notification=notification_id)
     deliveries = found[0]["deliveries"]
     if delivery_id is not None:
         deliveries = [d for d in deliveries if d["id"] == delivery_id]
         if not deliveries:
-            raise Rejected(404, f"notification {notification_id} has no delivery {delivery_id}")
+            raise refusal(404, "no_delivery", NO_DELIVERY, notification=notification_id, delivery=delivery_id)
     configured = configured_keys(state)
     retried = [
         d
@@ -49,7 +53,7 @@ async def retry_notification(
         if d["state"] == "dead" and d["channel_key"] in configured and await state.outbox.retry(d["id"])
     ]
     if not retried:
-        raise Rejected(409, f"notification {notification_id} has no dead delivery to retry")
+        raise refusal(409, "nothing_dead", NOTHING_DEAD, notification=notification_id)
     keys = [d["channel_key"] for d in retried]
     state.dispatcher.wake(keys)
     log.info(
@@ -69,8 +73,7 @@ def channel_keys(state: BridgeState, channel: str) -> list[str]:
     named = [key for key, name in configured.items() if name == channel]
     if not named:
         names = ", ".join(sorted(set(configured.values())))
-        hint = f"a channel name ({names}), a channel key or {ALL_CHANNELS}"
-        raise Rejected(404, f"unknown channel {channel!r}: use {hint}")
+        raise refusal(404, "unknown_channel", UNKNOWN_CHANNEL, channel=channel, names=names, all=ALL_CHANNELS)
     return named
 
 
@@ -92,9 +95,9 @@ async def send_test(state: BridgeState, receiver: str, *, via: str) -> dict[str,
     """What `allim-bridge send-test` sends: a sample firing notification now, its resolved one shortly after,
     accepted like a webhook; the firing one's answer (`accepted` with its id)."""
     if receiver not in state.receivers:
-        raise Rejected(404, f"unknown receiver {receiver!r}; configured: {', '.join(sorted(state.receivers))}")
+        raise unknown_receiver(state, receiver)
     started = datetime.now(UTC)
-    answer = await accept(state, Notification.from_webhook(sample_payload(receiver, "firing", started), receiver))
+    answer = await accept(state, notification_from_webhook(sample_payload(receiver, "firing", started), receiver))
     task = asyncio.create_task(_resolve_later(state, receiver, started), name=f"send test {receiver}")
     state.tasks.append(task)
     task.add_done_callback(state.tasks.remove)
@@ -105,6 +108,6 @@ async def send_test(state: BridgeState, receiver: str, *, via: str) -> dict[str,
 async def _resolve_later(state: BridgeState, receiver: str, started: datetime) -> None:
     await asyncio.sleep(SEND_TEST_INTERVAL)
     try:
-        await accept(state, Notification.from_webhook(sample_payload(receiver, "resolved", started), receiver))
+        await accept(state, notification_from_webhook(sample_payload(receiver, "resolved", started), receiver))
     except Rejected as exc:
         log.warning("the send test's resolved notification was not accepted", extra={"err": exc.reason})

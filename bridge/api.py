@@ -20,10 +20,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from allim.rejected import Rejected
+from allim.rejected import refusal
 from bridge import actions, view
 from bridge.access import endpoint, require_actions, require_same_origin
-from bridge.alertmanager import Alert, Notification
+from bridge.notification import Alert, Notification
 from bridge.outbox_reading import STATES
 from bridge.previews import previews
 from bridge.state import BridgeState
@@ -31,6 +31,7 @@ from bridge.state import BridgeState
 log = logging.getLogger("bridge.api")
 
 MAX_LIMIT = 500
+NOT_WHOLE = "{name} must be a whole number"
 
 
 def _number(request: Request, name: str, default: int | None) -> int | None:
@@ -40,14 +41,14 @@ def _number(request: Request, name: str, default: int | None) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise Rejected(400, f"{name} must be a whole number") from None
+        raise refusal(400, "not_whole", NOT_WHOLE, name=name) from None
 
 
 def listing_filters(request: Request) -> dict[str, Any]:
     """`state`, `receiver`, `before` and `limit` from the query, checked (400 with the reason)."""
     state = request.query_params.get("state") or None
     if state is not None and state not in STATES:
-        raise Rejected(400, f"state must be one of {', '.join(STATES)}")
+        raise refusal(400, "bad_state", "state must be one of {states}", states=", ".join(STATES))
     return {
         "state": state,
         "receiver": request.query_params.get("receiver") or None,
@@ -85,7 +86,7 @@ async def found_notification(state: BridgeState, notification_id: int) -> tuple[
     """The summary (with its title) and the notification; Rejected 404 when unknown."""
     found = await state.outbox.notification(notification_id)
     if found is None:
-        raise Rejected(404, f"no notification {notification_id}")
+        raise refusal(404, "no_notification", actions.NO_NOTIFICATION, notification=notification_id)
     summary, notification = found
     return {**summary, "title": view.headline(notification, state.config.formatting)}, notification
 

@@ -29,7 +29,7 @@ from allim.redact import TOKEN_PATTERNS, Redactor
 from allim.requests import Rejected, read_json
 from allim.web.pages import stylesheet_route
 from bridge.access import endpoint
-from bridge.alertmanager import Notification, PayloadError
+from bridge.alertmanager import notification_from_webhook
 from bridge.api import api_routes
 from bridge.channels import Channel
 from bridge.config import DEFAULT_RECEIVER, BridgeConfig
@@ -37,9 +37,10 @@ from bridge.console import console_routes
 from bridge.dispatch import Backoff, Dispatcher, Worker
 from bridge.legacy import notification_from_legacy
 from bridge.metrics import BridgeMetrics
+from bridge.notification import Notification, PayloadError
 from bridge.outbox import ChannelRef, Outbox
 from bridge.receivers import build_channels
-from bridge.state import BridgeState, accept
+from bridge.state import BridgeState, accept, unknown_receiver
 from bridge.store import Database, StoreError, database_for
 
 log = logging.getLogger("bridge")
@@ -75,11 +76,11 @@ async def _accept(state: BridgeState, notification: Notification) -> Response:
 async def alertmanager_webhook(request: Request, state: BridgeState) -> Response:
     receiver = request.path_params["receiver"]
     if receiver not in state.receivers:
-        raise Rejected(404, f"unknown receiver {receiver!r}; configured: {', '.join(sorted(state.receivers))}")
+        raise unknown_receiver(state, receiver)
     # A missing content type is taken as JSON: the old system's scripts post with bare curl.
     body = await read_json(request, allow_missing_type=True)
     try:
-        notification = Notification.from_webhook(body, receiver)
+        notification = notification_from_webhook(body, receiver)
     except PayloadError as exc:
         raise Rejected(400, str(exc)) from None
     return await _accept(state, notification)

@@ -16,7 +16,7 @@ import json
 import re
 from datetime import UTC, datetime
 
-from bridge.alertmanager import Alert, Notification, PayloadError
+from bridge.notification import Alert, Notification, PayloadError
 
 RESERVED = {"alertname", "severity", "source"}
 MAX_LABEL_VALUE = 120

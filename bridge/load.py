@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import logging
 import re
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from allim.locale import language_setting, timezone_setting
 from allim.secret import Secret
 from allim.settings import Settings, read_yaml_file
 from bridge import templates
@@ -57,15 +57,10 @@ Loaders = Mapping[str, ChannelLoader[ChannelConfig]]
 
 def _formatting(settings: Settings, base: Formatting | None, env: bool) -> Formatting:
     base = base or Formatting()
-    language = settings.string("language", base.language, env="ALLIM_LANGUAGE" if env else None, choices=("en", "ko"))
-    timezone = settings.string("timezone", base.timezone, env="ALLIM_TIMEZONE" if env else None)
-    try:
-        zoneinfo.ZoneInfo(str(timezone))
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        settings.problem("timezone", f"unknown time zone {timezone!r} (an IANA name such as Asia/Seoul)")
-        timezone = "UTC"
+    language = language_setting(settings, base.language, env=env)
+    timezone = timezone_setting(settings, base.timezone, env=env)
     dashboard = settings.string("dashboard_url", base.dashboard_url, env="ALLIM_DASHBOARD_URL" if env else None)
-    return Formatting(language=str(language), timezone=str(timezone), dashboard_url=dashboard or None)
+    return Formatting(language=language, timezone=timezone, dashboard_url=dashboard or None)
 
 
 def _templates(settings: Settings) -> Templates:

@@ -1,16 +1,25 @@
 """The words of a notification in each supported language: one flat table per language, same keys.
 
-The `[CRITICAL]`/`[RESOLVED]` tag of titles and subjects is not translated: it stays the same in every language
-so that mail filters and Discord searches work whatever the receiver's language.
+The Korean table follows the project's glossary (alert 알림, firing 발생 중, resolved 해소됨, receiver 리시버,
+severities 긴급 · 높음 · 주의 · 정보). The `[CRITICAL]`/`[RESOLVED]` tag of titles and subjects is not translated: it
+stays the same in every language so that mail filters and Discord searches work whatever the receiver's language.
+An alert's own sentences (summary, description, value) are not here: they come from its rule, in the receiver's
+language when the rule has it (`summary_ko`; see Alert.text).
 """
 
 from __future__ import annotations
 
 EN: dict[str, str] = {
+    "status": "Status",
+    "firing": "firing",
+    "resolved": "resolved",
     "severity": "Severity",
+    "critical": "critical",
+    "high": "high",
+    "warning": "warning",
+    "info": "info",
     "value": "Value",
-    "summary": "Summary",
-    "description": "Description",
+    "last_value": "Last value while firing",
     "started": "Started",
     "ended": "Ended",
     "fired_for": "Fired for",
@@ -21,8 +30,12 @@ EN: dict[str, str] = {
     "project": "Project",
     "monitor": "Monitor",
     "target": "Target",
-    "location": "Location",
+    "property": "GA4 property",
+    "mountpoint": "Mountpoint",
+    "interface": "Interface",
+    "location": "Check location",
     "host": "Host",
+    "scrape_target": "Scrape target",
     "labels": "Labels",
     "links": "Links",
     "runbook": "Runbook",
@@ -30,24 +43,25 @@ EN: dict[str, str] = {
     "query": "Query",
     "silence": "Silence",
     "sentry": "Sentry issue",
-    "firing": "FIRING",
-    "resolved": "RESOLVED",
-    "critical": "critical",
-    "high": "high",
-    "warning": "warning",
-    "info": "info",
     "more": "+{n} more",
     "counts": "{firing} firing, {resolved} resolved",
-    "truncated": "{n} more alerts were left out by Alertmanager (max_alerts).",
-    "receiver": "Receiver",
+    "truncated": "Alertmanager left out {n} more alerts of this group (max_alerts).",
+    "truncated_where": "The whole group is in Alertmanager's UI: {url}",
+    "truncated_nowhere": "The whole group is in Alertmanager's UI (Alerts page).",
     "footer": "allim · {receiver}",
 }
 
 KO: dict[str, str] = {
+    "status": "상태",
+    "firing": "발생 중",
+    "resolved": "해소됨",
     "severity": "심각도",
+    "critical": "긴급",
+    "high": "높음",
+    "warning": "주의",
+    "info": "정보",
     "value": "값",
-    "summary": "요약",
-    "description": "설명",
+    "last_value": "발생 중 마지막 값",
     "started": "시작",
     "ended": "종료",
     "fired_for": "지속 시간",
@@ -58,8 +72,12 @@ KO: dict[str, str] = {
     "project": "프로젝트",
     "monitor": "모니터",
     "target": "대상",
-    "location": "위치",
+    "property": "GA4 속성",
+    "mountpoint": "마운트 지점",
+    "interface": "네트워크 인터페이스",
+    "location": "확인 위치",
     "host": "호스트",
+    "scrape_target": "스크레이프 대상",
     "labels": "레이블",
     "links": "링크",
     "runbook": "런북",
@@ -67,16 +85,11 @@ KO: dict[str, str] = {
     "query": "쿼리",
     "silence": "사일런스",
     "sentry": "Sentry 이슈",
-    "firing": "발생",
-    "resolved": "해결",
-    "critical": "심각",
-    "high": "높음",
-    "warning": "경고",
-    "info": "정보",
     "more": "외 {n}건",
-    "counts": "발생 {firing}건, 해결 {resolved}건",
-    "truncated": "Alertmanager가 알림 {n}건을 생략했습니다 (max_alerts).",
-    "receiver": "수신자",
+    "counts": "발생 중 {firing}건, 해소됨 {resolved}건",
+    "truncated": "Alertmanager가 이 그룹의 알림 {n}건을 생략했습니다 (max_alerts).",
+    "truncated_where": "그룹 전체는 Alertmanager UI에서 볼 수 있습니다: {url}",
+    "truncated_nowhere": "그룹 전체는 Alertmanager UI의 Alerts 화면에서 볼 수 있습니다.",
     "footer": "allim · {receiver}",
 }
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bridge.alertmanager import Notification
+from bridge.notification import Notification
 from bridge.outbox_reading import OutboxReading, parts_from_json
 from bridge.store import Database, StoreError, Tx
 

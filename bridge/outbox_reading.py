@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bridge.alertmanager import Notification
+from bridge.notification import Notification
 from bridge.store import Database, Tx, in_list
 
 STATES = ("pending", "sent", "dead")

@@ -6,10 +6,14 @@ Rendered now, with the running config: a delivery sent before a config change we
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from bridge.alertmanager import Notification
+from bridge.notification import Notification
 from bridge.state import BridgeState
+
+# Why a delivery shows no parts; the console passes its own language's words for the same keys.
+NOTES = {"unconfigured": "not configured any more", "no_preview": "this channel has no preview"}
 
 
 @runtime_checkable
@@ -19,16 +23,22 @@ class Previewing(Protocol):
     def preview(self, notification: Notification) -> list[tuple[str, str]]: ...
 
 
-def previews(state: BridgeState, notification: Notification, deliveries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per delivery: its channel key, target and parts (`[]` with a `note` when the channel cannot show them)."""
+def previews(
+    state: BridgeState,
+    notification: Notification,
+    deliveries: list[dict[str, Any]],
+    notes: Mapping[str, str] = NOTES,
+) -> list[dict[str, Any]]:
+    """Per delivery: its channel key, target and parts (`[]` with a `note` from `notes` when the channel cannot
+    show them)."""
     shown = []
     for delivery in deliveries:
         worker = state.dispatcher.workers.get(delivery["channel_key"])
         entry: dict[str, Any] = {"channel_key": delivery["channel_key"], "target": delivery["target"], "parts": []}
         if worker is None:
-            entry["note"] = "not configured any more"
+            entry["note"] = notes["unconfigured"]
         elif not isinstance(worker.channel, Previewing):
-            entry["note"] = "this channel has no preview"
+            entry["note"] = notes["no_preview"]
         else:
             entry["parts"] = [{"title": t, "text": text} for t, text in worker.channel.preview(notification)]
         shown.append(entry)

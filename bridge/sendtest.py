@@ -1,7 +1,8 @@
 """`allim-bridge send-test`: post a sample firing then resolved notification to a running bridge.
 
 A new user runs it once after configuring channels, and sees in Discord / the mailbox / the log what
-a real Alertmanager notification will look like.
+a real Alertmanager notification will look like. The sample carries its text in every language the bridge speaks
+(`summary` and `summary_ko`, as the shipped rules do), so each receiver shows it in its own `language`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ def sample_payload(receiver: str, status: str, started: datetime) -> dict[str, o
     labels = {"alertname": "AllimSendTest", "severity": "warning", "instance": "allim-bridge", "job": "allim"}
     annotations = {
         "summary": "Test notification from allim-bridge send-test",
+        "summary_ko": "allim-bridge send-test의 테스트 알림 메시지",
         "description": "If you can read this, the bridge can deliver to this receiver's channels.",
+        "description_ko": "이 알림 메시지가 보이면 브리지가 이 리시버의 채널로 전송할 수 있습니다.",
     }
     alert = {
         "status": status,

@@ -11,11 +11,11 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from allim.rejected import Rejected
-from bridge.alertmanager import Notification
+from allim.rejected import Rejected, refusal
 from bridge.config import BridgeConfig
 from bridge.dispatch import Dispatcher
 from bridge.metrics import BridgeMetrics
+from bridge.notification import Notification
 from bridge.outbox import ChannelRef, Outbox
 from bridge.store import StoreError
 
@@ -39,18 +39,30 @@ class BridgeState:
         return self.config.auth_token is not None or self.config.console_actions
 
 
+def unknown_receiver(state: BridgeState, receiver: str) -> Rejected:
+    """404 for a receiver the config does not have, naming those it has."""
+    configured = ", ".join(sorted(state.receivers))
+    return refusal(
+        404,
+        "unknown_receiver",
+        "unknown receiver {receiver!r}; configured: {configured}",
+        receiver=receiver,
+        configured=configured,
+    )
+
+
 async def accept(state: BridgeState, notification: Notification) -> dict[str, object]:
     """Commit the notification for its receiver's channels and wake their workers: the webhook's answer body.
 
     Raises Rejected(503) when the outbox cannot take it (not open yet, full, unwritable)."""
     refs = state.receivers[notification.receiver]
     if not state.ready:
-        raise Rejected(503, "the outbox is not open yet (is the database reachable?)")
+        raise Rejected(503, "the outbox is not open yet (is the database reachable?)", key="outbox_closed")
     try:
         notification_id = await state.outbox.enqueue(notification, refs, state.config.dedup_window)
     except StoreError as exc:
         log.error("cannot accept notification", extra={"err": str(exc)})
-        raise Rejected(503, str(exc)) from None
+        raise refusal(503, "outbox_refused", "{detail}", detail=str(exc)) from None
     if notification_id is None:
         state.metrics.duplicates.inc()
         return {"status": "duplicate", "detail": "already accepted within the dedup window"}

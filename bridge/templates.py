@@ -27,9 +27,9 @@ from jinja2 import Template, TemplateSyntaxError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-from bridge import view
-from bridge.alertmanager import Alert, Notification
+from bridge import view, where
 from bridge.config import Formatting
+from bridge.notification import Alert, Notification
 
 log = logging.getLogger("bridge.templates")
 
@@ -89,16 +89,22 @@ def render(source: str, context: Mapping[str, Any]) -> str:
 
 # -- what a template sees --------------------------------------------------------------------
 def alert_context(alert: Alert, fmt: Formatting) -> dict[str, Any]:
-    """`alert` in title and description templates; times in the receiver's zone, `ends_at` empty while firing."""
+    """`alert` in title and description templates; times in the receiver's zone, `ends_at` empty while firing.
+    `annotations` as the rule wrote them (`summary` and `summary_ko` both), `text` each one in the receiver's
+    language (Alert.texts), `value` the value annotation in that language; `subject` and `host` as the built-in
+    format names them (bridge/where.py: a Sentry alert has a subject but no host)."""
     return {
         "labels": dict(alert.labels),
         "annotations": dict(alert.annotations),
+        "text": alert.texts(fmt.language),
         "status": alert.status,
         "severity": alert.severity,
         "alertname": alert.name,
+        "subject": where.subject(alert),
+        "host": where.host(alert),
         "starts_at": view.format_time(alert.starts_at, fmt),
         "ends_at": view.format_time(alert.ends_at, fmt) if alert.status == "resolved" else "",
-        "value": alert.annotations.get("value", ""),
+        "value": alert.text("value", fmt.language),
         "generator_url": alert.generator_url,
     }
 

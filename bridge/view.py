@@ -14,20 +14,11 @@ from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bridge.alertmanager import Alert, Notification
+from bridge import where
 from bridge.config import Formatting
 from bridge.messages import words
+from bridge.notification import Alert, Notification
 
-# Labels that best say *what* is affected, most identifying first.
-WHAT_LABELS = ("project", "monitor_name", "monitor", "target", "mountpoint", "instance", "host")
-# The source's details shown with each alert: (message key, labels tried in order).
-DETAIL_LABELS = (
-    ("project", ("project",)),
-    ("monitor", ("monitor_name", "monitor")),
-    ("target", ("target", "url")),
-    ("location", ("location", "mountpoint")),
-    ("host", ("host", "instance")),
-)
 SILENCE_VALUE_MAX = 100  # longer label values are left out of silence links
 SENTRY_KEYS = ("sentry_issue_url", "sentry_url", "issue_url")
 SEVERITY_ORDER = ("critical", "high", "warning", "info")
@@ -57,19 +48,14 @@ def tag(alert: Alert) -> str:
     return "RESOLVED" if alert.status == "resolved" else alert.severity.upper()
 
 
-def what(alert: Alert) -> str:
-    """The most identifying label's value (a mountpoint says which host too), else the summary."""
-    labels = alert.labels
-    for key in WHAT_LABELS:
-        if labels.get(key):
-            host = labels.get("host") or labels.get("instance") if key == "mountpoint" else ""
-            return one_line(f"{host} {labels[key]}" if host else labels[key])
-    return one_line(alert.annotations.get("summary", ""))
+def what(alert: Alert, fmt: Formatting) -> str:
+    """What the alert is about (bridge/where.py: a project, a monitor, `web-1 /var`...), else its summary."""
+    return one_line(where.subject(alert) or alert.text("summary", fmt.language))
 
 
 def title(alert: Alert, fmt: Formatting) -> str:
     """`[CRITICAL] HostDiskAlmostFull — web-1`, or `[RESOLVED] ...` (the tag is the same in every language)."""
-    subject = what(alert)
+    subject = what(alert, fmt)
     head = f"[{tag(alert)}] {one_line(alert.name)}"
     return f"{head} — {subject}" if subject else head
 
@@ -118,8 +104,34 @@ def silence_url(alert: Alert, external_url: str) -> str:
         return ""
     short = [k for k, v in alert.labels.items() if len(v) <= SILENCE_VALUE_MAX]
     names = sorted(short, key=lambda k: (k != "alertname", k))
-    matchers = ",".join(f'{k}="{_matcher_value(alert.labels[k])}"' for k in names)
-    return f"{external_url.rstrip('/')}/#/silences/new?filter={quote('{' + matchers + '}', safe='')}"
+    return f"{external_url.rstrip('/')}/#/silences/new?filter={_matchers(alert.labels, names)}"
+
+
+def _matchers(labels: dict[str, str], names: list[str]) -> str:
+    """`{a="1",b="2"}` URL-encoded, for an Alertmanager UI filter."""
+    matchers = ",".join(f'{k}="{_matcher_value(labels[k])}"' for k in names)
+    return quote("{" + matchers + "}", safe="")
+
+
+def alerts_url(notification: Notification) -> str:
+    """Alertmanager's alert list filtered to the notification's group labels: where the alerts that max_alerts left
+    out of the notification are (empty without an http(s) external URL)."""
+    if not is_link(notification.external_url):
+        return ""
+    base = f"{notification.external_url.rstrip('/')}/#/alerts"
+    labels = notification.group_labels
+    names = sorted(k for k, v in labels.items() if len(v) <= SILENCE_VALUE_MAX)
+    return f"{base}?filter={_matchers(labels, names)}" if names else base
+
+
+def truncated_note(notification: Notification, fmt: Formatting) -> str:
+    """How many alerts Alertmanager left out (max_alerts) and where they are; empty when none were."""
+    if notification.truncated_alerts <= 0:
+        return ""
+    w = words(fmt.language)
+    url = alerts_url(notification)
+    rest = w["truncated_where"].format(url=url) if url else w["truncated_nowhere"]
+    return f"{w['truncated'].format(n=notification.truncated_alerts)} {rest}"
 
 
 def _matcher_value(value: str) -> str:
@@ -132,13 +144,15 @@ class AlertView:
 
     title: str
     status: str
+    status_word: str  # "발생 중" / "firing", "해소됨" / "resolved"
     colour: int
     severity: str
     severity_word: str
     value: str
+    value_name: str  # "Value" while firing; "Last value while firing" once resolved (Prometheus sends no newer one)
     summary: str
     description: str
-    details: tuple[tuple[str, str], ...]  # (translated name, value)
+    details: tuple[tuple[str, str], ...]  # (translated name, value): what and where (bridge/where.py)
     other_labels: str  # `key=value, ...` for the labels not shown elsewhere
     started: str
     ended: str
@@ -146,21 +160,35 @@ class AlertView:
     links: tuple[tuple[str, str], ...]  # (translated name, http(s) URL)
 
 
-def alert_view(alert: Alert, notification: Notification, fmt: Formatting) -> AlertView:
+def facts(v: AlertView, fmt: Formatting) -> list[tuple[str, str]]:
+    """The (name, value) lines under an alert's title, the same in both channels: status, severity, value, what and
+    where, times (a resolved alert's end and how long it fired). The channel adds the `Labels` line and the links."""
     w = words(fmt.language)
-    details = tuple((w[key], value) for key, value in _details(alert))
-    shown = {"alertname", "severity", *(k for _, keys in DETAIL_LABELS for k in keys)}
+    lines = [(w["status"], v.status_word), (w["severity"], v.severity_word)]
+    lines += [(v.value_name, v.value)] if v.value else []
+    lines += list(v.details)
+    for key, text in (("started", v.started), ("ended", v.ended), ("fired_for", v.fired_for)):
+        lines += [(w[key], text)] if text else []
+    return lines
+
+
+def alert_view(alert: Alert, notification: Notification, fmt: Formatting) -> AlertView:
+    language = fmt.language
+    w = words(language)
+    shown = {"alertname", "severity", *where.shown_labels()}
     others = ", ".join(f"{k}={one_line(v)}" for k, v in sorted(alert.labels.items()) if k not in shown)
     return AlertView(
         title=title(alert, fmt),
         status=alert.status,
+        status_word=w[alert.status],
         colour=colour(alert),
         severity=alert.severity,
         severity_word=w[alert.severity],
-        value=one_line(alert.annotations.get("value", "")),
-        summary=multi_line(alert.annotations.get("summary", "")),
-        description=multi_line(alert.annotations.get("description", "")),
-        details=details,
+        value=one_line(alert.text("value", language)),
+        value_name=w["last_value" if alert.status == "resolved" else "value"],
+        summary=multi_line(alert.text("summary", language)),
+        description=multi_line(alert.text("description", language)),
+        details=tuple((w[key], one_line(value)) for key, value in where.details(alert)),
         other_labels=others,
         started=format_time(alert.starts_at, fmt),
         ended=format_time(alert.ends_at, fmt) if alert.status == "resolved" else "",
@@ -169,21 +197,12 @@ def alert_view(alert: Alert, notification: Notification, fmt: Formatting) -> Ale
     )
 
 
-def _details(alert: Alert) -> list[tuple[str, str]]:
-    found = []
-    for key, labels in DETAIL_LABELS:
-        value = next((alert.labels[k] for k in labels if alert.labels.get(k)), "")
-        if value:
-            found.append((key, one_line(value)))
-    return found
-
-
 def _links(alert: Alert, notification: Notification, fmt: Formatting) -> tuple[tuple[str, str], ...]:
     w = words(fmt.language)
     sentry = next((src[k] for k in SENTRY_KEYS for src in (alert.annotations, alert.labels) if src.get(k)), "")
     candidates = (
-        ("runbook", alert.annotations.get("runbook_url", "")),
-        ("dashboard", alert.annotations.get("dashboard_url") or fmt.dashboard_url or ""),
+        ("runbook", alert.text("runbook_url", fmt.language)),
+        ("dashboard", alert.text("dashboard_url", fmt.language) or fmt.dashboard_url or ""),
         ("query", alert.generator_url),
         ("sentry", sentry),
         ("silence", silence_url(alert, notification.external_url) if alert.status == "firing" else ""),

@@ -64,8 +64,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             return 1
         return 0
     log.info("starting", extra={"version": __version__, "address": args.listen_address, "sources": config.enabled})
-    language = (os.environ if env is None else env).get("ALLIM_LANGUAGE") or "en"  # the landing page's
-    serve(create_app(config, language=language), args.listen_address, log_level=args.log_level)
+    serve(create_app(config), args.listen_address, log_level=args.log_level)
     log.info("stopped")
     return 0
 

@@ -41,6 +41,7 @@ class ExporterState:
     webhook_requests: Counter
     pollers: list[asyncio.Task[None]] = field(default_factory=list)
     language: str = "en"  # the landing page's (ALLIM_LANGUAGE)
+    timezone: str = "UTC"  # the landing page's times (ALLIM_TIMEZONE)
     started_at: float | None = None
 
 
@@ -83,7 +84,12 @@ async def metrics(request: Request) -> Response:
 async def landing(request: Request) -> Response:
     state: ExporterState = request.app.state.exporter
     return landing_page(
-        request, state.snapshot, set(state.sources), language=state.language, started_at=state.started_at
+        request,
+        state.snapshot,
+        set(state.sources),
+        language=state.language,
+        zone=state.timezone,
+        started_at=state.started_at,
     )
 
 
@@ -104,17 +110,22 @@ def create_app(
     client: httpx.AsyncClient | None = None,
     sources: list[Source] | None = None,
     start_polling: bool = True,
-    language: str = "en",
 ) -> Starlette:
-    """The app; its lifespan owns the shared HTTP client and the pollers. `sources` overrides the configured ones;
-    `language` (en, ko) is the landing page's."""
+    """The app; its lifespan owns the shared HTTP client and the pollers. `sources` overrides the configured ones."""
     own_client = client is None
     http = client or httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
     if sources is None:
         sources = build_sources(config.sources, http)
     snapshot = Snapshot(sources)
     registry, webhook_requests = build_registry(snapshot)
-    state = ExporterState({s.name: s for s in sources}, snapshot, registry, webhook_requests, language=language)
+    state = ExporterState(
+        {s.name: s for s in sources},
+        snapshot,
+        registry,
+        webhook_requests,
+        language=config.language,
+        timezone=config.timezone,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -2,7 +2,8 @@
 
 Per source: its state, last success (and how long ago), last error (SourceError messages hold no secret), poll
 duration, next poll, series served, the upstream's rate-limit allowance where it says one; the webhook endpoints
-and whether each is enabled; links to /metrics, /healthz and /readyz. English, or Korean with ALLIM_LANGUAGE=ko.
+and whether each is enabled; links to /metrics, /healthz and /readyz. English, or Korean with ALLIM_LANGUAGE=ko;
+times in ALLIM_TIMEZONE (the bridge's settings: allim.locale).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ EN: dict[str, str] = {
     "next_poll": "Next poll",
     "series": "Series",
     "rate_limit": "Rate limit left",
-    "deferred": "waiting for the upstream until",
+    # One sentence per language, filled with the time and how far off it is: no fragments glued in the template.
+    "deferred": "rate limited: no call to the upstream until {until} ({left})",
     "stale": "data older than max_age, not served",
     "webhooks": "Webhooks",
     "endpoint": "Endpoint",
@@ -54,15 +56,15 @@ KO: dict[str, str] = {
     "state": "상태",
     "up": "정상",
     "down": "실패",
-    "waiting": "첫 수집 중",
+    "waiting": "첫 폴링 중",
     "interval": "주기",
     "last_success": "마지막 성공",
     "last_error": "마지막 오류",
-    "duration": "수집 시간",
-    "next_poll": "다음 수집",
+    "duration": "폴링 소요 시간",
+    "next_poll": "다음 폴링",
     "series": "시계열",
     "rate_limit": "남은 요청 한도",
-    "deferred": "업스트림 대기 중, 다음 시각까지:",
+    "deferred": "요청 한도 초과로 {until}({left})까지 업스트림을 호출하지 않음",
     "stale": "max_age보다 오래된 데이터라 내보내지 않음",
     "webhooks": "웹훅",
     "endpoint": "엔드포인트",
@@ -102,6 +104,7 @@ def landing_page(
     enabled: set[str],
     *,
     language: str = "en",
+    zone: str = "UTC",
     started_at: float | None = None,
     clock: Callable[[], float] = time.time,
 ) -> Response:
@@ -118,4 +121,4 @@ def landing_page(
         "uptime": now - started_at if started_at else None,
     }
     language = language if language in LANGUAGES else "en"
-    return page(TEMPLATES, request, "landing.html", context, language=language, clock=clock)
+    return page(TEMPLATES, request, "landing.html", context, language=language, zone=zone, clock=clock)

@@ -37,6 +37,7 @@ class Document:
     headings: list[Heading] = field(default_factory=list)
     code_blocks: list[str] = field(default_factory=list)
     prose: list[str] = field(default_factory=list)  # lines outside code blocks
+    prose_lines: list[int] = field(default_factory=list)  # their line numbers (1-based), in step with `prose`
 
     @classmethod
     def read(cls, path: Path) -> Document:
@@ -56,6 +57,7 @@ class Document:
                 fence, block = fence_match.group(1), [line]
                 continue
             doc.prose.append(line)
+            doc.prose_lines.append(number)
             heading = _HEADING.match(line)
             if heading:
                 text = heading.group(2)

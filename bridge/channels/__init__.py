@@ -14,8 +14,8 @@ from typing import Any, Generic, Protocol, TypeVar
 import httpx
 
 from allim.settings import Settings
-from bridge.alertmanager import Notification
 from bridge.config import ChannelConfig, Formatting
+from bridge.notification import Notification
 
 
 class SendError(Exception):

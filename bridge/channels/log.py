@@ -9,9 +9,9 @@ import sys
 from typing import TextIO
 
 from bridge import view
-from bridge.alertmanager import Notification
 from bridge.channels import Attempt
 from bridge.config import Formatting
+from bridge.notification import Notification
 
 
 class LogChannel:
@@ -42,7 +42,7 @@ class LogChannel:
                     "title": view.title(a, self.formatting),
                     "status": a.status,
                     "severity": a.severity,
-                    "summary": a.annotations.get("summary", ""),
+                    "summary": a.text("summary", self.formatting.language),
                     "starts_at": a.starts_at.isoformat() if a.starts_at else None,
                     "ends_at": a.ends_at.isoformat() if a.ends_at else None,
                 }

@@ -51,7 +51,7 @@ class FormTokens:
         """Rejected(403) unless `value` is a token this key issued, no older than `max_age`."""
         issued_text, _, mac = (value or "").partition(".")
         if not issued_text.isdigit() or not hmac.compare_digest(mac.encode(), self._mac(int(issued_text)).encode()):
-            raise Rejected(403, REFUSED)
+            raise Rejected(403, REFUSED, key="form_token")
         age = self.clock() - int(issued_text)
         if age > self.max_age or age < -CLOCK_SKEW:
-            raise Rejected(403, EXPIRED)
+            raise Rejected(403, EXPIRED, key="form_expired")

@@ -13,16 +13,17 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from allim.rejected import Rejected
+from allim.rejected import Rejected, refusal
 from allim.requests import Endpoint, envelope, read_body
 from allim.web.pages import environment, page
 from bridge import actions, view
 from bridge.access import BASIC_CHALLENGE, require_actions, require_same_origin, require_token
-from bridge.api import found_notification, listing_filters, titled
+from bridge.api import NOT_WHOLE, found_notification, listing_filters, titled
 from bridge.config import BridgeConfig
 from bridge.console.csrf import FIELD, FormTokens
-from bridge.console.words import words
+from bridge.console.words import NOTES, reason, words
 from bridge.outbox_reading import STATES
+from bridge.previews import NOTES as ENGLISH_NOTES
 from bridge.previews import previews
 from bridge.state import BridgeState
 
@@ -32,6 +33,7 @@ TEMPLATES = environment("bridge.console")
 PAGE_SIZE = 25
 FORM_LIMIT = 16 * 1024
 NOTICES = ("retried", "send_test")  # `?done=` after an action: which message the page shows
+ERROR_PAGE = "error.html"  # also for a 401: no form token is issued on it
 CONSOLE_TOKEN = "the console needs the bridge's token: any user name, BRIDGE_AUTH_TOKEN as the password"
 
 
@@ -52,7 +54,7 @@ def _render(request: Request, state: BridgeState, console: Console, template: st
         "actions": state.console_actions,
         "auth": state.config.auth_token is not None,
         "csrf_field": FIELD,
-        "csrf": console.tokens.issue() if state.console_actions else "",
+        "csrf": console.tokens.issue() if state.console_actions and template != ERROR_PAGE else "",  # no forms there
         "here": here,
         "notice": None,
     }
@@ -70,19 +72,25 @@ def _render(request: Request, state: BridgeState, console: Console, template: st
 
 
 def _guard(console: Console, handler: ConsoleHandler) -> Endpoint:
-    """The token (basic auth prompt), then the handler; a refusal other than 401 is shown as a page."""
+    """The token (basic auth prompt), then the handler; a refusal is shown as a page in the console's language (a 401
+    with the challenge that makes the browser ask for the token)."""
 
     async def guarded(request: Request) -> Response:
         state: BridgeState = request.app.state.bridge
-        require_token(request, state.config.auth_token, CONSOLE_TOKEN)
         try:
+            require_token(request, state.config.auth_token, CONSOLE_TOKEN, key="console_token")
             return await handler(request, state, console)
         except Rejected as exc:
             log.info("console request refused", extra={"path": request.url.path, "code": exc.status, "err": exc.reason})
-            context = {"status": exc.status, "code": exc.status, "reason": exc.reason}
-            return _render(request, state, console, "error.html", context)
+            why = reason(exc, state.config.formatting.language)
+            answer = _render(
+                request, state, console, "error.html", {"status": exc.status, "code": exc.status, "reason": why}
+            )
+            if exc.status == 401:  # the browser then asks for the user name and password
+                answer.headers["WWW-Authenticate"] = BASIC_CHALLENGE
+            return answer
 
-    return envelope(guarded, log=log, challenge=BASIC_CHALLENGE)
+    return envelope(guarded, log=log)
 
 
 # -- pages -------------------------------------------------------------------------------------
@@ -148,10 +156,11 @@ def _alert_rows(state: BridgeState, notification: Any) -> list[dict[str, Any]]:
 
 async def detail(request: Request, state: BridgeState, console: Console) -> Response:
     summary, notification = await found_notification(state, request.path_params["id"])
+    notes = NOTES.get(state.config.formatting.language, ENGLISH_NOTES)
     context = {
         "n": summary,
         "alerts": _alert_rows(state, notification),
-        "previews": {p["channel_key"]: p for p in previews(state, notification, summary["deliveries"])},
+        "previews": {p["channel_key"]: p for p in previews(state, notification, summary["deliveries"], notes)},
         "external_url": notification.external_url if view.is_link(notification.external_url) else "",
         "notice": _notice(request),
     }
@@ -162,11 +171,11 @@ async def detail(request: Request, state: BridgeState, console: Console) -> Resp
 async def _form(request: Request) -> dict[str, str]:
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media != "application/x-www-form-urlencoded":
-        raise Rejected(415, "a console action is a form post (application/x-www-form-urlencoded)")
+        raise Rejected(415, "a console action is a form post (application/x-www-form-urlencoded)", key="form_type")
     try:
         text = (await read_body(request, FORM_LIMIT)).decode("utf-8")
     except UnicodeDecodeError:
-        raise Rejected(400, "the form is not UTF-8") from None
+        raise Rejected(400, "the form is not UTF-8", key="form_utf8") from None
     return dict(parse_qsl(text, keep_blank_values=True))
 
 
@@ -202,7 +211,7 @@ def _whole(form: dict[str, str], name: str) -> int | None:
     if not value:
         return None
     if not value.isdigit():
-        raise Rejected(400, f"{name} must be a whole number")
+        raise refusal(400, "not_whole", NOT_WHOLE, name=name)
     return int(value)
 
 

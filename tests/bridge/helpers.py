@@ -6,9 +6,10 @@ import asyncio
 import subprocess
 from pathlib import Path
 
-from bridge.alertmanager import Notification
+from bridge.alertmanager import notification_from_webhook
 from bridge.channels import Attempt, SendError
 from bridge.config import BridgeConfig, OutboxConfig, ReceiverConfig
+from bridge.notification import Notification
 from testkit.alertmanager import FIRING, webhook
 from testkit.processes import python_module
 from testkit.waiting import eventually
@@ -26,7 +27,7 @@ __all__ = [
 
 
 def notification(n: int = 0, receiver: str = "default") -> Notification:
-    return Notification.from_webhook(webhook(n), receiver)
+    return notification_from_webhook(webhook(n), receiver)
 
 
 def make_config(data_dir: Path, *, receivers: tuple[str, ...] = ("default",), **outbox: object) -> BridgeConfig:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.alertmanager import Notification
+from bridge.alertmanager import notification_from_webhook
+from bridge.notification import Notification
 
 
 def alert(
@@ -45,7 +46,7 @@ def payload(*alerts: dict[str, Any], status: str | None = None, **extra: Any) ->
 
 
 def notification(*alerts: dict[str, Any], **extra: Any) -> Notification:
-    return Notification.from_webhook(payload(*alerts, **extra))
+    return notification_from_webhook(payload(*alerts, **extra))
 
 
 def many(count: int, labels: dict[str, str] | None = None, **kwargs: Any) -> Notification:

@@ -7,12 +7,12 @@ import pytest
 
 from allim.secret import Secret
 from allim.settings import ConfigError, Settings
-from bridge.alertmanager import Notification
 from bridge.channels import Attempt, ChannelType
 from bridge.channels.discord.config import DiscordConfig
 from bridge.channels.email.config import EmailConfig
 from bridge.channels.registry import CHANNELS
 from bridge.load import config_from_mapping, load_config
+from bridge.notification import Notification
 from bridge.receivers import build_channels
 from tests.bridge.helpers import start_with_config
 from tests.support import REPO, python_module

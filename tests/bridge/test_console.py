@@ -201,7 +201,7 @@ async def test_console_speaks_korean(tmp_path, channels):
         await dead_notification(client)
         page = (await client.get("/", headers=BASIC)).text
     assert '<html lang="ko">' in page
-    for text in ("브리지 콘솔", "수신자와 채널", "재전송", "실패 모두 재전송", "테스트 발송", "가동 시간"):
+    for text in ("브리지 콘솔", "리시버와 채널", "재시도", "최종 실패 모두 재시도", "테스트 발송", "가동 시간"):
         assert text in page, text
 
 

@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from allim.secret import Secret
-from bridge.alertmanager import Notification
 from bridge.channels import Attempt, SendError
 from bridge.channels.discord.channel import DiscordChannel
 from bridge.channels.discord.config import DiscordConfig
 from bridge.config import Formatting
+from bridge.notification import Notification
 from tests.bridge.sample_alerts import alert, many, notification
 from tests.fakes.discord import FakeDiscord, running
 

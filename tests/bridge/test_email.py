@@ -137,7 +137,7 @@ async def test_email_sends_plain_to_a_local_relay(plain_server: Controller, inbo
     [mail] = inbox.mails
     assert not mail["tls"] and not mail["auth"]
     text = mail["message"].get_body(("plain",)).get_content()
-    assert "심각도: 심각\n" in text and "시작: 2026-01-01 19:00:00 KST\n" in text
+    assert "상태: 발생 중\n심각도: 긴급\n" in text and "시작: 2026-01-01 19:00:00 KST\n" in text
 
 
 async def test_email_bad_password_is_final_and_secret(

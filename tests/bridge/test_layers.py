@@ -1,8 +1,10 @@
 """The bridge's import graph, read from the source with ast: no circle, and arrows pointing one way only.
 
 Layers, lowest first (a module may import only from lower layers, and `allim` or third-party packages):
-alertmanager, messages → config → view, channels/<name>/config → templates → channels (the contract),
-channels/<name>/format → channels/<name>/channel, channels/log → channels/registry → load, receivers → app and the rest.
+notification, messages → config, where → view, channels/<name>/config → templates → channels (the contract),
+channels/<name>/format → channels/<name>/channel, channels/log → channels/registry → load, receivers → the intakes
+(alertmanager, legacy) → app and the rest. Every layer works with the Notification type; only the HTTP routes
+(app, actions) import an intake, so no channel, view or store depends on a wire format.
 Imports inside functions and under `if TYPE_CHECKING:` count like any other.
 """
 
@@ -16,15 +18,18 @@ from tests.support import REPO
 
 PACKAGE = REPO / "bridge"
 LAYERS = [
-    ["bridge.alertmanager", "bridge.messages"],
-    ["bridge.config"],
+    ["bridge.notification", "bridge.messages"],
+    ["bridge.config", "bridge.where"],
     ["bridge.view", "bridge.channels.*.config"],
     ["bridge.templates"],
     ["bridge.channels", "bridge.channels.*.format"],
     ["bridge.channels.*.channel", "bridge.channels.log"],
     ["bridge.channels.registry"],
     ["bridge.load", "bridge.receivers"],
+    ["bridge.alertmanager", "bridge.legacy"],
 ]
+INTAKES = {"bridge.alertmanager", "bridge.legacy"}
+INTAKE_USERS = {"bridge.app", "bridge.actions"}  # the routes that take a webhook, a legacy push or a send test
 UNLAYERED = len(LAYERS)  # app, dispatch, outbox, __main__ ...: above every layer
 
 
@@ -119,6 +124,11 @@ def test_layers_channels_do_not_import_each_other() -> None:
 
     crossing = [(s, t) for s, ts in graph().items() for t in ts if folder(s) and folder(t) and folder(s) != folder(t)]
     assert crossing == []
+
+
+def test_layers_only_the_routes_import_an_intake() -> None:
+    users = {source for source, targets in graph().items() if targets & INTAKES and source not in INTAKES}
+    assert users <= INTAKE_USERS, f"{sorted(users - INTAKE_USERS)} import an intake: import bridge.notification"
 
 
 def test_layers_no_type_checking_imports() -> None:

@@ -2,8 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge.alertmanager import Notification, PayloadError
 from bridge.legacy import notification_from_legacy
+from bridge.notification import Notification, PayloadError
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

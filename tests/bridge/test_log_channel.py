@@ -32,6 +32,9 @@ async def test_log_channel_writes_one_json_line(capsys: pytest.CaptureFixture[st
 
 
 async def test_log_channel_keeps_korean_readable(capsys: pytest.CaptureFixture[str]) -> None:
-    await LogChannel(Formatting(language="ko")).send(notification(alert(), alert(labels={"instance": "web-2"})))
+    korean = {"summary_ko": "디스크 거의 가득 참"}
+    group = notification(alert(annotations=korean), alert(labels={"instance": "web-2"}))
+    await LogChannel(Formatting(language="ko")).send(group)
     out = capsys.readouterr().out
     assert "외 1건" in out and json.loads(out)["title"].endswith("(외 1건)")
+    assert [a["summary"] for a in json.loads(out)["alerts"]] == ["디스크 거의 가득 참", "Disk almost full"]

@@ -3,7 +3,7 @@ import sqlite3
 
 import pytest
 
-from bridge.alertmanager import Notification
+from bridge.alertmanager import notification_from_webhook
 from bridge.outbox import ChannelRef, Outbox, OutboxError
 from bridge.store.sqlite import MIGRATIONS, SqliteDatabase
 from tests.bridge.conftest import Clock, make_database, opened
@@ -151,7 +151,7 @@ async def test_outbox_claim_leases_a_row_and_another_replica_takes_it_over_after
 
 
 async def test_outbox_keeps_each_group_in_order_but_lets_other_groups_pass(outbox):
-    firing, resolved = notification(1), Notification.from_webhook(webhook(1, "resolved"), "default")
+    firing, resolved = notification(1), notification_from_webhook(webhook(1, "resolved"), "default")
     await outbox.enqueue(firing, REFS[:1], 300)
     await outbox.enqueue(resolved, REFS[:1], 300)
     await outbox.enqueue(notification(2), REFS[:1], 300)

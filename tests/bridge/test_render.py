@@ -63,11 +63,12 @@ def test_text_body_golden_english() -> None:
         "\n"
         "[CRITICAL] HostDiskAlmostFull — web-1\n"
         "Disk almost full\n"
+        "Status: firing\n"
         "Severity: critical\n"
         "Value: 93%\n"
         "Host: web-1\n"
-        "Labels: job=node\n"
         "Started: 2026-01-01 10:00:00 UTC\n"
+        "Labels: job=node\n"
         "Runbook: https://runbooks.example/disk\n"
         "Query: http://prometheus:9090/graph?g0.expr=disk_free+%3C+0.1&g0.tab=1\n"
         "Silence: http://alertmanager:9093/#/silences/new?filter="
@@ -79,21 +80,23 @@ def test_text_body_golden_english() -> None:
 
 
 def test_text_body_golden_korean_in_seoul_time() -> None:
-    resolved = alert(status="resolved", labels={"project": "shop"}, annotations={"description": "디스크 부족"})
+    korean = {"summary_ko": "디스크 거의 가득 참", "description_ko": "/var 사용률 93%", "value_ko": "93퍼센트"}
+    resolved = alert(status="resolved", annotations=korean)
     body = mail.text_body(notification(resolved), KO)
     assert body == (
-        "발생 0건, 해결 1건\n"
+        "발생 중 0건, 해소됨 1건\n"
         "\n"
-        "[RESOLVED] HostDiskAlmostFull — shop\n"
-        "Disk almost full\n"
-        "디스크 부족\n"
-        "심각도: 심각\n"
-        "값: 93%\n"
-        "프로젝트: shop\n"
+        "[RESOLVED] HostDiskAlmostFull — web-1\n"
+        "디스크 거의 가득 참\n"
+        "/var 사용률 93%\n"
+        "상태: 해소됨\n"
+        "심각도: 긴급\n"
+        "발생 중 마지막 값: 93퍼센트\n"
         "호스트: web-1\n"
-        "레이블: job=node\n"
         "시작: 2026-01-01 19:00:00 KST\n"
         "종료: 2026-01-01 19:30:00 KST\n"
+        "지속 시간: 29분 59초\n"
+        "레이블: job=node\n"
         "대시보드: https://grafana.example/d/allim\n"
         "쿼리: http://prometheus:9090/graph?g0.expr=disk_free+%3C+0.1&g0.tab=1\n"
         "\n"
@@ -106,7 +109,10 @@ def test_text_body_links_sentry_issue_and_notes_truncated_alerts() -> None:
     group = notification(alert(labels={"sentry_issue_url": "https://sentry.example/issues/42/"}), truncatedAlerts=3)
     body = mail.text_body(group, EN)
     assert "Sentry issue: https://sentry.example/issues/42/\n" in body
-    assert "3 more alerts were left out by Alertmanager" in body
+    assert (
+        "Alertmanager left out 3 more alerts of this group (max_alerts). The whole group is in Alertmanager's UI: "
+        "http://alertmanager:9093/#/alerts?filter=%7Balertname%3D%22HostDiskAlmostFull%22%7D\n"
+    ) in body
 
 
 def test_html_body_escapes_every_value() -> None:
@@ -147,15 +153,16 @@ def test_discord_messages_embed_golden_korean() -> None:
     assert embed["title"] == "[CRITICAL] HostDiskAlmostFull — shop"
     assert embed["description"] == "Disk almost full"
     assert embed["footer"] == {"text": "allim · ops"}
-    assert [(f["name"], f["value"]) for f in embed["fields"][:6]] == [
-        ("심각도", "심각"),
+    assert [(f["name"], f["value"]) for f in embed["fields"][:7]] == [
+        ("상태", "발생 중"),
+        ("심각도", "긴급"),
         ("값", "93%"),
         ("프로젝트", "shop"),
-        ("호스트", "web-1"),
+        ("스크레이프 대상", "web-1"),  # a project's alert: its instance is where it was scraped, not a host
         ("시작", "2026-01-01 19:00:00 KST"),
         ("레이블", "job=node"),
     ]
-    links = embed["fields"][6]
+    links = embed["fields"][7]
     assert links["name"] == "링크" and links["value"].startswith(
         "[대시보드](https://grafana.example/d/allim) · [쿼리]("
     )
@@ -225,7 +232,12 @@ def test_discord_messages_log_a_warning_when_truncating(caplog: pytest.LogCaptur
 
 def test_discord_messages_truncated_alerts_noted_in_content() -> None:
     [message] = discord_messages(notification(truncatedAlerts=7), KO, CONFIG)
-    assert message["content"] == "Alertmanager가 알림 7건을 생략했습니다 (max_alerts)."
+    assert message["content"] == (
+        "Alertmanager가 이 그룹의 알림 7건을 생략했습니다 (max_alerts). "
+        "그룹 전체는 Alertmanager UI에서 볼 수 있습니다: http://alertmanager:9093/#/alerts?filter=%7Balertname%3D%22HostDiskAlmostFull%22%7D"
+    )
+    [no_link] = discord_messages(notification(truncatedAlerts=7, externalURL=""), KO, CONFIG)
+    assert no_link["content"].endswith("그룹 전체는 Alertmanager UI의 Alerts 화면에서 볼 수 있습니다.")
     assert message["allowed_mentions"] == {"parse": []}
 
 

@@ -23,6 +23,7 @@ from bridge.config import Formatting, Templates
 from bridge.load import config_from_mapping
 from tests.bridge.helpers import eventually, start_with_config
 from tests.bridge.sample_alerts import alert, notification, payload
+from tests.deploy.support import alert_rules
 from tests.fakes.discord import FakeDiscord, payload_errors, running
 from tests.support import REPO
 
@@ -31,21 +32,40 @@ MAIL = EmailConfig(host="127.0.0.1", port=25, from_addr="a@x.test", to=("b@x.tes
 # The README's two examples, verbatim.
 COMPACT = Templates(
     title="{{ '✅' if alert.status == 'resolved' else '🔥' }} {{ alert.alertname }} · "
-    "{{ alert.labels.instance | default('?') }} · {{ alert.value or alert.severity }}",
-    description="{{ alert.annotations.summary }}",
+    "{{ alert.subject or '?' }} · {{ alert.value or alert.severity }}",
+    description="{{ alert.text.summary }}",
 )
 KOREAN = Templates(
-    title="[{{ '해결' if alert.status == 'resolved' else '장애' }}] {{ alert.annotations.summary or alert.alertname }}",
+    title="[{{ '해소' if alert.status == 'resolved' else '장애' }}] {{ alert.text.summary or alert.alertname }}",
     description=(
-        "{{ alert.labels.instance }}에서 {{ alert.starts_at }}부터 발생"
-        "{% if alert.status == 'resolved' %}, {{ alert.ends_at }}에 해결{% endif %}했습니다.\n"
-        "{{ alert.annotations.description }}"
+        "발생: {{ alert.starts_at }}{% if alert.status == 'resolved' %} · 해소: {{ alert.ends_at }}{% endif %}\n"
+        "{{ alert.text.description }}"
     ),
     email_subject=(
         "[{{ notification.receiver }}] {{ alerts | selectattr('status', 'eq', 'firing') | list | length }}건 발생"
         " · {{ notification.group_labels.alertname }}"
     ),
 )
+DISK_LABELS = {"instance": "web-1", "mountpoint": "/var", "device": "/dev/sdb1", "fstype": "xfs"}
+
+
+def _rendered(text: str) -> str:
+    """An annotation of the shipped rule as Prometheus renders it for DISK_LABELS and a value of 0.93."""
+    text = re.sub(r"\{\{ \$labels\.(\w+) \}\}", lambda m: DISK_LABELS[m.group(1)], text)
+    text = text.replace("{{ $value | humanizePercentage }}", "93%")
+    assert "{{" not in text, text
+    return text
+
+
+# HostDiskAlmostFull's summary and description, both languages, from the shipped rule (deploy/prometheus/rules/
+# host.yml): the README's Korean example quotes them, so a change to the rule shows here.
+DISK = {
+    key: _rendered(value)
+    for rule in alert_rules()
+    if rule["alert"] == "HostDiskAlmostFull"
+    for key, value in rule["annotations"].items()
+    if key.startswith(("summary", "description"))
+}
 
 
 def test_templates_readme_examples_are_the_ones_tested_here() -> None:
@@ -62,13 +82,21 @@ def with_templates(**sources: str) -> Formatting:
 
 
 def test_templates_compact_title_and_description_in_discord() -> None:
-    firing = notification(alert(annotations={"summary": "Disk almost full on web-1"}))
+    firing = notification(alert(labels={"mountpoint": "/var"}, annotations={"summary": "Disk almost full on web-1"}))
+    sentry = alert(
+        "SentryNewIssue",
+        severity="warning",
+        labels={"project": "shop", "job": "allim-exporter", "instance": "exporter:8877"},
+        annotations={"value": "3"},
+    )
     resolved = notification(alert(status="resolved"))
     [message] = discord_messages(firing, replace(Formatting(), templates=COMPACT), DISCORD)
     [embed] = message["embeds"]
-    assert embed["title"] == "🔥 HostDiskAlmostFull · web-1 · 93%"
+    assert embed["title"] == "🔥 HostDiskAlmostFull · web-1 /var · 93%"
     assert embed["description"] == "Disk almost full on web-1"
-    assert embed["fields"][0] == {"name": "Severity", "value": "critical", "inline": True}  # the rest is built in
+    assert embed["fields"][0] == {"name": "Status", "value": "firing", "inline": True}  # the rest is built in
+    [project] = discord_messages(notification(sentry), replace(Formatting(), templates=COMPACT), DISCORD)
+    assert project["embeds"][0]["title"] == "🔥 SentryNewIssue · shop · 3"
     [done] = discord_messages(resolved, replace(Formatting(), templates=COMPACT), DISCORD)
     assert done["embeds"][0]["title"] == "✅ HostDiskAlmostFull · web-1 · 93%"
     assert done["embeds"][0]["color"] == 0x2EB67D
@@ -77,19 +105,29 @@ def test_templates_compact_title_and_description_in_discord() -> None:
 def test_templates_korean_wording_in_mail_and_discord() -> None:
     fmt = replace(Formatting(language="ko", timezone="Asia/Seoul"), templates=KOREAN)
     group = notification(
-        alert(annotations={"summary": "디스크 부족", "description": "90% 넘음"}),
-        alert(status="resolved", labels={"instance": "web-2"}, annotations={"summary": "디스크 부족"}),
+        alert(annotations=DISK),
+        alert(status="resolved", labels={"instance": "web-2"}, annotations={"summary": "Disk almost full"}),
     )
     message = mail.build_message(group, MAIL, fmt)
     assert message["Subject"] == "[ops] 1건 발생 · HostDiskAlmostFull"
     text = message.get_body(("plain",)).get_content()
-    assert "[장애] 디스크 부족\nweb-1에서 2026-01-01 19:00:00 KST부터 발생했습니다.\n90% 넘음\n심각도: 심각\n" in text
     assert (
-        "[해결] 디스크 부족\nweb-2에서 2026-01-01 19:00:00 KST부터 발생, 2026-01-01 19:30:00 KST에 해결했습니다."
-        in text
+        "[장애] web-1의 파일 시스템 /var 사용률 90% 초과\n발생: 2026-01-01 19:00:00 KST\n"
+        "web-1의 /var(/dev/sdb1, xfs) 사용률이 93%입니다.\n상태: 발생 중\n"
+    ) in text
+    # a rule without Korean annotations: its English text, per key
+    assert (
+        "[해소] Disk almost full\n발생: 2026-01-01 19:00:00 KST · 해소: 2026-01-01 19:30:00 KST\n상태: 해소됨\n" in text
     )
     [discord] = discord_messages(group, fmt, DISCORD)
-    assert [e["title"] for e in discord["embeds"]] == ["[장애] 디스크 부족", "[해결] 디스크 부족"]
+    assert [e["title"] for e in discord["embeds"]] == [
+        "[장애] web-1의 파일 시스템 /var 사용률 90% 초과",
+        "[해소] Disk almost full",
+    ]
+    for readme in ("README.md", "README.ko.md"):  # the title both READMEs quote is the shipped rule's
+        assert "`[장애] web-1의 파일 시스템 /var 사용률 90% 초과`" in (REPO / readme).read_text(encoding="utf-8"), (
+            readme
+        )
 
 
 def test_templates_html_mail_escapes_what_a_template_writes() -> None:
@@ -175,6 +213,21 @@ def test_templates_context_holds_what_the_readme_lists() -> None:
         "http://prometheus:9090/graph?g0.expr=disk_free+%3C+0.1&g0.tab=1|ops|resolved|HostDiskAlmostFull|ops|s|"
         "http://alertmanager:9093"
     )
+
+
+def test_templates_text_is_each_annotation_in_the_receivers_language() -> None:
+    source = (
+        "{{ alert.text.summary }}|{{ alert.text.description }}|{{ alert.value }}|{{ alert.annotations.summary }}|"
+        "{{ alert.subject }}|{{ alert.host }}"
+    )
+    annotations = {"summary_ko": "디스크 부족", "description": "no Korean here", "value_ko": "93퍼센트"}
+    group = notification(alert(annotations=annotations))
+    ko = replace(with_templates(description=source), language="ko")
+    assert discord_messages(group, ko, DISCORD)[0]["embeds"][0]["description"] == (
+        "디스크 부족|no Korean here|93퍼센트|Disk almost full|web-1|web-1"
+    )
+    english = discord_messages(group, with_templates(description=source), DISCORD)
+    assert english[0]["embeds"][0]["description"] == "Disk almost full|no Korean here|93%|Disk almost full|web-1|web-1"
 
 
 def test_templates_that_do_not_parse_are_listed_at_load() -> None:

@@ -138,12 +138,12 @@ def test_browser_console_in_korean(tmp_path, discord, tabs):
         tab.visit(korean.url, "overview-ko")
         assert tab.page.get_attribute("html", "lang") == "ko"
         text = tab.page.inner_text("main")
-        for words in ("브리지 콘솔", "수신자와 채널", "실패 모두 재전송", "테스트 발송", "재전송"):
+        for words in ("브리지 콘솔", "리시버와 채널", "최종 실패 모두 재시도", "테스트 발송", "재시도"):
             assert words in text, words
         tab.page.get_by_role("button", name="테스트 발송").first.click()
         tab.page.wait_for_load_state()
         tab.shot("send-test-ko")
-        assert "테스트 알림을 접수했습니다" in tab.page.inner_text("main")
+        assert "테스트 알림 메시지를 접수했습니다" in tab.page.inner_text("main")
         tab.assert_links_answer_200()
         assert tab.errors == []
     finally:

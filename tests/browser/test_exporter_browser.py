@@ -19,6 +19,7 @@ def test_browser_exporter_landing_page_tells_which_source_fails(tmp_path, tabs):
         "HETRIXTOOLS_API_KEY": "",
         "GA4_PROPERTY_ID": "",
         "ALLIM_LANGUAGE": "",
+        "ALLIM_TIMEZONE": "",
     }
     process = Process(python_module("exporter", "--web.listen-address", f"127.0.0.1:{port}"), tmp_path / "x.log", env)
     try:

@@ -2,8 +2,9 @@
 
 exporter (Sentry, HetrixTools and GA4 fakes + host) → Prometheus (1 s scrape and evaluation, the shipped
 rules with `for:` shortened) → Alertmanager (the shipped routing, 1 s group_wait/interval) → bridge (the
-shipped bridge.yml) → Discord fake + aiosmtpd. Configs come from deploy/ through allim.stack.configs, as `make run`
-builds them, so this test checks the files users run.
+shipped bridge.yml, in Korean: `ALLIM_LANGUAGE=ko`, `ALLIM_TIMEZONE=Asia/Seoul`, as a Korean team runs it) →
+Discord fake + aiosmtpd. Configs come from deploy/ through allim.stack.configs, as `make run` builds them, so this
+test checks the files users run.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pytest
 from allim.stack import configs
 from allim.stack.checkout import find_checkout
 from allim.stack.supervise import alertmanager_args, find_alertmanager, find_prometheus, prometheus_args
+from tests.bridge.english import english_sentences, has_hangul
 from tests.deploy.test_grafana import query_panels, substitute
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.ga4 import FakeGa4, make_key_file
@@ -43,6 +45,7 @@ GA4_EMAIL = "allim-e2e@allim-test.iam.gserviceaccount.com"
 class Pipeline:
     addresses: dict[str, str]
     hetrix: FakeHetrixTools
+    sentry: FakeSentry
     discord: FakeDiscord
     mailbox: Mailbox
     processes: dict[str, Process] = field(default_factory=dict)
@@ -58,6 +61,18 @@ class Pipeline:
 
     def discord_titles(self) -> list[str]:
         return [embed.get("title", "") for message in self.discord.messages for embed in message.get("embeds", [])]
+
+    def embed(self, title_start: str) -> dict[str, Any]:
+        """The latest Discord embed whose title starts with `title_start`."""
+        embeds = [e for m in self.discord.messages for e in m.get("embeds", []) if e["title"].startswith(title_start)]
+        assert embeds, f"no Discord embed titled {title_start}…"
+        return embeds[-1]
+
+    def mail_text(self, subject_start: str) -> str:
+        """The plain-text part of the latest mail whose subject starts with `subject_start`."""
+        mails = [m for m in self.mailbox.messages if str(m["Subject"]).startswith(subject_start)]
+        assert mails, f"no mail with the subject {subject_start}…"
+        return str(mails[-1].get_body(("plain",)).get_content())
 
     def logs(self) -> str:
         return "\n".join(f"--- {name}\n{proc.log()[-3000:]}" for name, proc in self.processes.items())
@@ -100,7 +115,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
         mailbox, smtp_port = cleanup.enter_context(smtp_server(Mailbox()))
 
         addresses = {name: f"127.0.0.1:{free_port()}" for name in ("exporter", "bridge", "prometheus", "alertmanager")}
-        pipe = Pipeline(addresses, hetrix, discord, mailbox)
+        pipe = Pipeline(addresses, hetrix, sentry, discord, mailbox)
         token_file = tmp / "bridge_token"
         token_file.write_text(BRIDGE_TOKEN)
 
@@ -143,6 +158,8 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
                 "EMAIL_TO": "oncall@example.test",
                 "BRIDGE_AUTH_TOKEN_FILE": str(token_file),
                 "BRIDGE_DATA_DIR": str(tmp / "bridge-data"),
+                "ALLIM_LANGUAGE": "ko",
+                "ALLIM_TIMEZONE": "Asia/Seoul",
             },
         )
         am_config = configs.write_yaml(
@@ -243,6 +260,41 @@ def test_e2e_monitor_offline_webhook_pages_by_discord_and_email_then_resolves(pi
     resolved_mail = next(m for m in pipeline.mailbox.messages if f"[RESOLVED] {name}" in str(m["Subject"]))
     assert resolved_mail["In-Reply-To"] == firing_mail["In-Reply-To"]  # threads under the firing mail
     assert not pipeline.discord.rejected
+    names = [str(v) for v in monitor.values() if isinstance(v, str)]
+    check_korean(pipeline, name, {"모니터": monitor["name"]}, value="오프라인", names=names)
+
+
+def check_korean(pipeline: Pipeline, name: str, subject: dict[str, str], value: str, names: list[str]) -> None:
+    """The firing and resolved Discord embed and mail of alert `name` read in Korean: status word, value, the alert's
+    subject, the exporter's address as the scrape target (never as the host), a duration once resolved."""
+    exporter = pipeline.addresses["exporter"]
+    names = [*names, exporter, "allim-exporter", "critical"]
+    for status, word in (("CRITICAL", "발생 중"), ("RESOLVED", "해소됨")):
+        embed = pipeline.embed(f"[{status}] {name}")
+        fields = {f["name"]: f["value"] for f in embed["fields"]}
+        assert fields["상태"] == word
+        assert fields["발생 중 마지막 값" if status == "RESOLVED" else "값"] == value
+        assert subject.items() <= fields.items() and fields["스크레이프 대상"] == exporter and "호스트" not in fields
+        assert ("지속 시간" in fields) == (status == "RESOLVED")
+        assert has_hangul(embed["description"]) and english_sentences(embed["description"], names) == []
+        text = pipeline.mail_text(f"[{status}] {name}")
+        assert f"상태: {word}\n" in text and f"스크레이프 대상: {exporter}\n" in text and "호스트:" not in text
+        assert ("지속 시간: " in text) == (status == "RESOLVED")
+        assert english_sentences(text, names) == [], text
+
+
+def test_e2e_sentry_errors_page_in_korean_with_the_project_not_a_host(pipeline: Pipeline) -> None:
+    name = "SentryErrorRateHigh"
+    web = next(int(p["id"]) for p in pipeline.sentry.data.projects if p["slug"] == "web")
+    pipeline.sentry.data.errors[web] = 60  # over the critical threshold (50) of the shipped rule
+    try:
+        wait_until(lambda: any(f"[CRITICAL] {name}" in s for s in pipeline.mailbox.subjects()), timeout=60, what="mail")
+        wait_until(lambda: any(t.startswith(f"[CRITICAL] {name}") for t in pipeline.discord_titles()), timeout=30)
+    finally:
+        pipeline.sentry.data.errors[web] = 3
+    wait_until(lambda: any(f"[RESOLVED] {name}" in s for s in pipeline.mailbox.subjects()), timeout=60, what="resolve")
+    wait_until(lambda: any(t.startswith(f"[RESOLVED] {name}") for t in pipeline.discord_titles()), timeout=30)
+    check_korean(pipeline, name, {"프로젝트": "web"}, value="60건", names=["web"])
 
 
 def test_e2e_signed_sentry_webhook_counts_a_new_issue(pipeline: Pipeline) -> None:

@@ -43,6 +43,17 @@ def test_config_error_lists_every_problem_at_once() -> None:
     assert "hots: unknown key" in message
 
 
+def test_config_status_page_language_and_zone_as_the_bridge_reads_them() -> None:
+    assert (load_config(None, {}).language, load_config(None, {}).timezone) == ("en", "UTC")
+    korean = load_config(None, {"ALLIM_LANGUAGE": "ko", "ALLIM_TIMEZONE": "Asia/Seoul"})
+    assert (korean.language, korean.timezone) == ("ko", "Asia/Seoul")
+    assert config_from_mapping({"language": "ko", "timezone": "Asia/Seoul"}, {}).timezone == "Asia/Seoul"
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, {"ALLIM_LANGUAGE": "fr", "ALLIM_TIMEZONE": "Mars/Olympus"})
+    assert "environment variable ALLIM_LANGUAGE: must be one of en, ko, got 'fr'" in str(caught.value)
+    assert "timezone: unknown time zone 'Mars/Olympus'" in str(caught.value)
+
+
 def test_config_timeout_above_interval_is_a_problem() -> None:
     with pytest.raises(ConfigError, match="host.timeout: must not exceed the interval"):
         config_from_mapping({"host": {"interval": 5, "timeout": 10}}, {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from starlette.testclient import TestClient
 
@@ -27,8 +28,9 @@ def row(html: str, source: str) -> str:
     return match.group(0)
 
 
-def landing(*sources: object, language: str = "en") -> str:
-    app = create_app(load_config(None, {}), sources=list(sources), language=language)  # type: ignore[arg-type]
+def landing(*sources: object, language: str = "en", zone: str = "UTC") -> str:
+    config = load_config(None, {"ALLIM_LANGUAGE": language, "ALLIM_TIMEZONE": zone})
+    app = create_app(config, sources=list(sources))  # type: ignore[arg-type]
     with TestClient(app) as client:
         wait_until(lambda: client.get("/readyz").status_code == 200, timeout=5, what="first polls")
         page = client.get("/")
@@ -69,5 +71,33 @@ def test_landing_lists_the_webhooks_and_whether_each_is_on() -> None:
 
 
 def test_landing_in_korean() -> None:
-    html = landing(StaticSource("a"), language="ko")
+    html = landing(StaticSource("a", config=source_config(interval=60, timeout=1)), language="ko")
     assert '<html lang="ko">' in html and "익스포터" in html and "마지막 성공" in html and "웹훅" in html
+    assert "다음 폴링" in html and re.search(r"<td>(59|60)초 후", html)  # the glossary's poll, units unspaced
+    assert '<td class="num">1분</td>' in row(html, "a")  # the interval in words
+
+
+def _rate_limited(name: str, for_seconds: float) -> StaticSource:
+    source = StaticSource(name, config=source_config(interval=30, timeout=1))
+    source.gate = RateLimitGate()  # type: ignore[attr-defined]
+    source.gate.not_before = time.time() + for_seconds  # type: ignore[attr-defined]
+    return source
+
+
+def _deferral(language: str) -> str:
+    """The rate-limited source's next-poll cell, in Seoul time; asserts it shows nothing else."""
+    cell = row(landing(_rate_limited("limited", 600), language=language, zone="Asia/Seoul"), "limited")
+    found = re.search(r'<td><span class="deferred">([^<]*)</span></td>', cell)
+    assert found, cell
+    return found.group(1)
+
+
+def test_landing_says_until_when_a_rate_limit_holds_calls_in_one_sentence() -> None:
+    """One sentence per language, in the configured zone, instead of the next poll (which would not call)."""
+    when = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d KST"
+    english = _deferral("en")
+    assert re.fullmatch(rf"rate limited: no call to the upstream until {when} \(in (9 min \d+ s|10 min)\)", english), (
+        english
+    )
+    korean = _deferral("ko")
+    assert re.fullmatch(rf"요청 한도 초과로 {when}\((9분 \d+초|10분) 후\)까지 업스트림을 호출하지 않음", korean), korean

@@ -27,11 +27,11 @@ from typing import Any
 import httpx
 
 from allim.redact import ANY_URL, WEBHOOK_PATH_TOKEN, Redactor, redact_logs
-from bridge.alertmanager import Notification
 from bridge.channels import Attempt, ChannelType, SendError
 from bridge.channels.discord.config import DiscordConfig, DiscordLoader
 from bridge.channels.discord.format import current_state, discord_messages, edit_body, quiet, thread_name
 from bridge.config import Formatting
+from bridge.notification import Notification
 
 log = logging.getLogger(__name__)
 

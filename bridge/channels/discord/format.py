@@ -13,10 +13,10 @@ from dataclasses import replace
 from typing import Any
 
 from bridge import templates, view
-from bridge.alertmanager import Alert, Notification
 from bridge.channels.discord.config import DiscordConfig
 from bridge.config import Formatting
 from bridge.messages import words
+from bridge.notification import Alert, Notification
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +78,7 @@ def _links_value(links: tuple[tuple[str, str], ...]) -> str:
 
 def _fields(v: view.AlertView, fmt: Formatting) -> list[tuple[str, str, bool]]:
     w = words(fmt.language)
-    fields = [(w["severity"], v.severity_word, True)]
-    fields += [(w["value"], v.value, True)] if v.value else []
-    fields += [(name, value, True) for name, value in v.details]
-    fields += [(w["started"], v.started, True)] if v.started else []
-    fields += [(w["ended"], v.ended, True)] if v.ended else []
-    fields += [(w["fired_for"], v.fired_for, True)] if v.fired_for else []
+    fields = [(name, value, True) for name, value in view.facts(v, fmt)]
     fields += [(w["labels"], v.other_labels, False)] if v.other_labels else []
     links = _links_value(v.links)
     fields += [(w["links"], links, False)] if links else []
@@ -171,9 +166,8 @@ def discord_messages(notification: Notification, fmt: Formatting, config: Discor
 def _first_content(notification: Notification, fmt: Formatting, config: DiscordConfig) -> str:
     role = _mention(notification, config)
     lines = [f"<@&{role}>"] if role else []
-    if notification.truncated_alerts > 0:
-        lines.append(words(fmt.language)["truncated"].format(n=notification.truncated_alerts))
-    return "\n".join(lines)
+    note = view.truncated_note(notification, fmt)
+    return "\n".join([*lines, note] if note else lines)
 
 
 # -- edit in place and forum posts -------------------------------------------------------------

@@ -13,11 +13,11 @@ from email.message import EmailMessage
 import httpx
 
 from allim.redact import Redactor
-from bridge.alertmanager import Notification
 from bridge.channels import Attempt, ChannelType, SendError
 from bridge.channels.email.config import EmailConfig, EmailLoader
 from bridge.channels.email.format import build_message
 from bridge.config import Formatting
+from bridge.notification import Notification
 
 log = logging.getLogger(__name__)
 

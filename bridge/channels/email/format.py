@@ -16,10 +16,10 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from bridge import templates, view
-from bridge.alertmanager import Notification
 from bridge.channels.email.config import EmailConfig
 from bridge.config import Formatting
 from bridge.messages import words
+from bridge.notification import Notification
 
 MESSAGE_ID_DOMAIN = "allim"
 NAME_CELL = 'style="padding:2px 12px 2px 0;color:#666"'
@@ -38,13 +38,8 @@ def _counts(notification: Notification, fmt: Formatting) -> str:
 
 def _rows(v: view.AlertView, fmt: Formatting) -> list[tuple[str, str]]:
     """The name/value lines under an alert's title, shared by the text and HTML bodies."""
-    w = words(fmt.language)
-    rows = [(w["severity"], v.severity_word)]
-    rows += [(w["value"], v.value)] if v.value else []
-    rows += list(v.details)
-    rows += [(w["labels"], v.other_labels)] if v.other_labels else []
-    rows += [(w["started"], v.started)] if v.started else []
-    rows += [(w["ended"], v.ended)] if v.ended else []
+    rows = view.facts(v, fmt)
+    rows += [(words(fmt.language)["labels"], v.other_labels)] if v.other_labels else []
     return rows
 
 
@@ -59,8 +54,8 @@ def text_body(notification: Notification, fmt: Formatting, views: list[view.Aler
         out += [f"{name}: {value}" for name, value in _rows(v, fmt)]
         out += [f"{name}: {url}" for name, url in v.links]
         out.append("")
-    if notification.truncated_alerts > 0:
-        out += [w["truncated"].format(n=notification.truncated_alerts), ""]
+    note = view.truncated_note(notification, fmt)
+    out += [note, ""] if note else []
     out += ["-- ", w["footer"].format(receiver=view.one_line(notification.receiver))]
     return "\n".join(out) + "\n"
 
@@ -85,8 +80,8 @@ def html_body(notification: Notification, fmt: Formatting, views: list[view.Aler
             links = " · ".join(f'<a href="{esc(url, quote=True)}">{esc(name)}</a>' for name, url in v.links)
             parts.append(f"<p>{links}</p>")
         parts.append("</div>")
-    if notification.truncated_alerts > 0:
-        parts.append(f"<p>{esc(w['truncated'].format(n=notification.truncated_alerts))}</p>")
+    note = view.truncated_note(notification, fmt)
+    parts += [f"<p>{esc(note)}</p>"] if note else []
     footer = w["footer"].format(receiver=view.one_line(notification.receiver))
     parts.append(f'<p style="color:#888;font-size:12px">{esc(footer)}</p></body></html>')
     return "\n".join(parts) + "\n"
