@@ -1,0 +1,9 @@
+"""`python -m allim.backtest`: the same as the `allim-backtest` console script."""
+
+from __future__ import annotations
+
+import sys
+
+from allim.backtest.cli import main
+
+sys.exit(main())
