@@ -1,4 +1,5 @@
-"""The exporter's own health: Prometheus' `up` for its target, `allim_source_up{source}`, and the gaps.
+"""The exporter's own health: Prometheus' `up` for its target, `allim_source_up{source}` and
+`allim_source_last_success_timestamp_seconds{source}`, and the gaps.
 
 - The exporter crashed once (scenario.py) and was upgraded three times: while it is down, Prometheus records
   `up 0` and no exporter series has a sample; an upgrade costs one scrape.
@@ -37,13 +38,30 @@ def _source_up(source: str, seed: int) -> list[float]:
     return values
 
 
+def last_success(up: list[float], source: str) -> list[float]:
+    """The Unix time of the source's last good poll: a few seconds before the sample while polls succeed (host
+    polls every 15 s, the API sources every 60 s), frozen while they fail."""
+    lag = 7 if source == "host" else 23
+    values, last = [], clock.unix(0) - lag
+    for minute, value in enumerate(up):
+        if value == 1.0:
+            last = clock.unix(minute) - lag
+        values.append(float(last))
+    return values
+
+
 def series(seed: int) -> list[Series]:
     labels = {"job": scenario.JOB, "instance": scenario.INSTANCE}
     down = exporter_down_minutes()
     up = Series.of("up", labels, (0.0 if minute in down else 1.0 for minute in range(clock.MINUTES)))
     up.exporter = False
-    sources = [Series.of("allim_source_up", {**labels, "source": s}, _source_up(s, seed)) for s in scenario.SOURCES]
-    return [up, *sources]
+    health, stamps = [], []
+    for source in scenario.SOURCES:
+        source_up = _source_up(source, seed)
+        health.append(Series.of("allim_source_up", {**labels, "source": source}, source_up))
+        name = "allim_source_last_success_timestamp_seconds"
+        stamps.append(Series.of(name, {**labels, "source": source}, last_success(source_up, source)))
+    return [up, *health, *stamps]
 
 
 def apply_exporter_gaps(all_series: list[Series]) -> None:

@@ -129,6 +129,8 @@ def _exporter_down(corpus: Corpus, event: Event) -> None:
 
 def _source_failing(corpus: Corpus, event: Event) -> None:
     assert set(corpus.one("allim_source_up", source=event.target).values[event.first : event.last]) == {0.0}
+    stamps = corpus.one("allim_source_last_success_timestamp_seconds", source=event.target).values
+    assert set(stamps[event.first : event.last]) == {stamps[event.first - 1]}, "no success since"
     users = _users(corpus)
     assert users[event.first + 2] == users[event.first - 1], "the last value, kept for three polls"
     assert all(math.isnan(v) for v in users[event.first + 3 : event.last]), "then no sample (not zero)"
