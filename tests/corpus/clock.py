@@ -1,7 +1,8 @@
-"""The corpus calendar: eight weeks of one-minute samples in Korean time, from Monday 5 January 2026.
+"""The corpus calendar: twelve weeks of one-minute samples in Korean time, from Monday 5 January 2026.
 
-Every shape is written in Korean local time (KST, UTC+9, no daylight saving), where the team and its users live;
-timestamps in the history are Unix seconds. Minute `i` of the corpus is `START + 60 * i`.
+Twelve weeks: four for the seasonal rules to fill their baselines (they look up to four weeks back), then eight
+scored weeks. Every shape is written in Korean local time (KST, UTC+9, no daylight saving), where the team and its
+users live; timestamps in the history are Unix seconds. Minute `i` of the corpus is `START + 60 * i`.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from datetime import datetime, timedelta, timezone
 
 KST = timezone(timedelta(hours=9), "KST")
 START = datetime(2026, 1, 5, tzinfo=KST)  # a Monday, 00:00 KST
-WEEKS = 8
+WEEKS = 12
 MINUTES = WEEKS * 7 * 1440
 STEP = 60  # seconds between samples: the exporter's polling cadence for the API sources
 START_UNIX = int(START.timestamp())
 
-# Seollal (설날), the Lunar New Year, 16-18 February 2026: the country travels home, the shop is quiet.
-HOLIDAYS = {datetime(2026, 2, d, tzinfo=KST).date() for d in (16, 17, 18)}
+# Seollal (설날), the Lunar New Year, 16-18 February 2026: the country travels home, the shop is quiet. And Monday
+# 2 March, the substitute holiday for Samiljeol (삼일절, 1 March, a Sunday in 2026): a Monday without its surge.
+HOLIDAYS = {datetime(2026, 2, d, tzinfo=KST).date() for d in (16, 17, 18)} | {datetime(2026, 3, 2, tzinfo=KST).date()}
 
 
 def at(text: str) -> int:

@@ -5,7 +5,8 @@ How the real thing behaves, and so how the series look:
   in the last 30 minutes. Users arrive with the shop's activity (traffic.py), ~25 a minute on a weekday morning,
   and a user stays counted for the 30 minutes after their last event, so the series is a rolling sum: smooth,
   lagging a change by up to half an hour, and falling to zero over 30 minutes (not at once) when tracking breaks.
-- A broken tracking snippet stops the events, not the shoppers: the other sources keep seeing them.
+- A broken tracking snippet stops the events, not the shoppers: the other sources keep seeing them. A consent
+  banner that holds GA4 back until the visitor chooses loses the share that never chooses.
 - When the Data API fails, the exporter serves the last good value for three polls, then drops the series (no
   sample, which is not zero) until the API answers again.
 """
@@ -22,8 +23,9 @@ WINDOW = 30
 KEPT_POLLS = 3  # the exporter's max age: 3 intervals
 
 
-def _tracked(minute: int) -> bool:
-    return not any(e.first <= minute < e.last for e in scenario.events(kind="tracking-outage"))
+def _tracked(minute: int) -> float:
+    """The share of users GA4 hears from: none while the snippet is gone, some while a consent banner blocks it."""
+    return min([e.size for e in scenario.events(kind="tracking-outage") if e.first <= minute < e.last], default=1.0)
 
 
 def active_users(activity: list[float], seed: int) -> list[float]:
@@ -31,7 +33,7 @@ def active_users(activity: list[float], seed: int) -> list[float]:
     arrivals = []
     for minute in range(-PREROLL, clock.MINUTES):
         mean = USERS_PER_MINUTE * activity[minute + PREROLL]
-        arrivals.append(noise.poisson(mean) if _tracked(minute) else 0)
+        arrivals.append(noise.poisson(mean * _tracked(minute)))
     values, running = [], sum(arrivals[PREROLL - WINDOW : PREROLL])
     for minute in range(clock.MINUTES):
         index = minute + PREROLL

@@ -9,8 +9,9 @@ How the real thing behaves, and so how the series look:
   falls back when a deploy restarts the workers. The 02:00 report job loads a dataset that grows every week: for
   6-12 minutes memory reaches 80-95%. Not an incident: it is gone before anyone could look.
 - `/` grows through the day with logs and drops at midnight when logrotate compresses them; `/var/lib/postgresql`
-  sits at 82-87% for weeks (the database grows slowly; WAL comes and goes; the Sunday dump is written there and
-  removed after upload): high, not filling. Usage is used / (used + available), as df shows; ext4 keeps 5%.
+  sits at 82-88% for weeks (the database grows slowly; WAL comes and goes; the Sunday dump is written there and
+  removed after upload): high, not filling, until WAL archiving breaks (scenario.py). Usage is used / (used +
+  available), as df shows; ext4 keeps 5%.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def cpu(activity: list[float], deploys: list[int], seed: int) -> list[float]:
 
 
 def _report_job(noise: Noise, start: int) -> Spell:
-    extra = 0.18 + 0.012 * clock.weeks_since_start(start) + noise.uniform(0, 0.06)
+    extra = 0.18 + 0.006 * clock.weeks_since_start(start) + noise.uniform(0, 0.06)
     return (start, start + noise.integer(6, 12), extra)
 
 
@@ -93,19 +94,25 @@ def memory(activity: list[float], deploys: list[int], seed: int) -> list[float]:
     return values
 
 
+def _filling(mountpoint: str, minute: int) -> float:
+    """What a runaway writer has added by `minute`: its rate (% an hour) times the hours since it started."""
+    return sum(
+        e.size / 100 * (minute - e.first) / 60
+        for e in scenario.events(kind="disk-filling", target=mountpoint)
+        if e.first <= minute < e.last
+    )
+
+
 def _root_used(minute: int, noise: Noise) -> float:
     used = 0.52 + 0.0006 * minute / 1440 + 0.005 * clock.hour_of_day(minute) / 24 + noise.normal(0, 0.0004)
-    for event in scenario.events(kind="disk-filling"):
-        if event.first <= minute < event.last:
-            used += 0.005 * (minute - event.first) / 60
-    return used
+    return used + _filling("/", minute)
 
 
 def _database_used(minute: int, noise: Noise) -> float:
-    used = 0.83 + 0.0004 * minute / 1440 + 0.004 * math.sin(2 * math.pi * clock.hour_of_day(minute) / 24)
+    used = 0.83 + 0.0002 * minute / 1440 + 0.004 * math.sin(2 * math.pi * clock.hour_of_day(minute) / 24)
     if clock.weekday(minute) == 6 and 3 * 60 <= minute % 1440 < 4 * 60 + 30:  # the dump, written then uploaded
         used += 0.03 * min(1.0, (minute % 1440 - 180) / 60)
-    return used + noise.normal(0, 0.0004)
+    return used + noise.normal(0, 0.0004) + _filling("/var/lib/postgresql", minute)
 
 
 def filesystem(mount: Mount, seed: int) -> list[Series]:

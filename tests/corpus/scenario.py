@@ -1,8 +1,8 @@
-"""What happened during the corpus's eight weeks: the things watched, and the events that befell them.
+"""What happened during the corpus's twelve weeks: the things watched, and the events that befell them.
 
 A small Korean online shop: the shop, its API, a payments callback, a nightly backup (HetrixTools); a Django backend,
 the browser front end, a batch worker and, from week 4, a mobile app (Sentry); one GA4 property; one web server
-(host). Week 1 starts Monday 5 January 2026; Seollal falls in week 7.
+(host). Week 1 starts Monday 5 January 2026; Seollal falls in week 7, Samiljeol's substitute holiday opens week 9.
 
 `incident=True` events are written to incidents.yml: things an on-call engineer wants to hear about. The rest are the
 everyday shapes that fool alert rules (a holiday, a surge, a burst, a blip); they stay unlabelled, so an alert on one
@@ -95,6 +95,7 @@ class Event:
     incident: bool
     why: str
     labels: dict[str, str] = field(default_factory=dict)  # ties an incident to its series in incidents.yml
+    size: float = 0.0  # how big, in the kind's unit: storm errors a minute, disk filling % an hour, GA4 share kept
 
     @property
     def first(self) -> int:
@@ -139,20 +140,21 @@ EVENTS = (
     # Sentry. Error counts follow traffic; these are the departures from it.
     Event("backend-storm-redis", "storm", "Sentry", "backend", "2026-01-21 11:05", "2026-01-21 11:50", True,
           "A Redis failover: every request touching the cache raised, ~55 errors a minute for 45 minutes.",
-          {"project": "backend"}),
+          {"project": "backend"}, size=55),
     Event("mobile-storm-crash", "storm", "Sentry", "mobile", "2026-01-30 19:30", "2026-01-30 20:15", True,
           "The new app's first release crashed on one Android version: ~6 errors a minute, two days after the "
-          "project was created (no history of its own yet).", {"project": "mobile"}),
+          "project was created (no history of its own yet).", {"project": "mobile"}, size=6),
     Event("backend-release-doubling", "release", "Sentry", "backend", "2026-02-11 16:30", "2026-02-12 19:10", True,
           "Release 2.14 doubled the backend's errors (a serializer bug on one endpoint) until the fix a day later.",
           {"project": "backend"}),
     Event("web-storm-widget", "storm", "Sentry", "web", "2026-02-26 20:12", "2026-02-26 21:05", True,
           "A third-party chat widget's CDN served a broken script: ~8 errors a minute from browsers.",
-          {"project": "web"}),
+          {"project": "web"}, size=8),
     # GA4 realtime users.
     Event("ga4-tracking-outage", "tracking-outage", "Ga4", "ga4", "2026-02-03 14:10", "2026-02-03 16:40", True,
           "A front-end deploy dropped the gtag snippet: realtime users fell to zero over 30 minutes and stayed "
-          "there until the rollback. Shoppers kept shopping (Sentry and the host saw them).", {"property": PROPERTY}),
+          "there until the rollback. Shoppers kept shopping (Sentry and the host saw them).", {"property": PROPERTY},
+          size=0.0),
     Event("ga4-seollal", "holiday", "Ga4", "ga4", "2026-02-14 00:00", "2026-02-19 00:00", False,
           "Seollal: the weekend before and the three holidays, traffic at half a normal day or less."),
     Event("ga4-marketing-push", "spike", "Ga4", "ga4", "2026-02-24 19:00", "2026-02-24 21:30", True,
@@ -167,7 +169,21 @@ EVENTS = (
           "A release leaked memory from 62% to 97% over 17 hours; the kernel's OOM killer ended it.", HOST),
     Event("disk-debug-logging", "disk-filling", "Host", "/", "2026-02-23 10:00", "2026-02-26 16:00", True,
           "Debug logging left on after an investigation filled / at ~0.5% an hour for three days.",
-          {"mountpoint": "/"}),
+          {"mountpoint": "/"}, size=0.5),
+    # Weeks 9-12: the scored stretch goes on.
+    Event("shop-outage-cdn", "outage", "HetrixTools", "shop", "2026-03-11 19:42", "2026-03-11 20:05", True,
+          "A certificate rotation broke the CDN's pull from the origin: 23 minutes of 525 errors.",
+          _monitor("shop")),
+    Event("ga4-consent-banner", "tracking-outage", "Ga4", "ga4", "2026-03-17 11:20", "2026-03-18 10:05", True,
+          "A new cookie-consent banner kept GA4 from loading until a visitor chose: 60% of users vanished from "
+          "GA4 (not from the shop) for most of a day. A drop, not a zero.", {"property": PROPERTY}, size=0.4),
+    Event("backend-storm-pool", "storm", "Sentry", "backend", "2026-03-24 21:10", "2026-03-24 21:40", True,
+          "A configuration change halved the database connection pool: ~30 errors a minute at the evening peak.",
+          {"project": "backend"}, size=30),
+    Event("db-disk-wal", "disk-filling", "Host", "/var/lib/postgresql", "2026-03-25 09:00", "2026-03-26 03:00",
+          True, "WAL archiving failed after the backup bucket's credentials expired: WAL piled up at ~0.6% an hour "
+          "on the database disk until the archive command was fixed overnight.",
+          {"mountpoint": "/var/lib/postgresql"}, size=0.6),
     # The exporter itself.
     Event("exporter-crash", "exporter-down", "Allim", "exporter", "2026-01-22 03:10", "2026-01-22 03:36", True,
           "The exporter's container was OOM-killed and did not come back until the restart policy's backoff "

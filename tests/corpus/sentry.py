@@ -24,7 +24,6 @@ from tests.corpus.traffic import PREROLL
 CLUSTER_ALPHA = 2.2
 CLUSTER_CAP = 40
 MEAN_CLUSTER = sum(k**-CLUSTER_ALPHA for k in range(1, CLUSTER_CAP + 1))  # E[min(floor(Pareto), cap)]
-STORM_PER_MINUTE = {"backend": 55.0, "mobile": 6.0, "web": 8.0}
 RELEASE_FACTOR = 2.1
 LAG_MINUTES = 1
 
@@ -48,7 +47,7 @@ def _expected(project: Project, minute: int, activity: float) -> tuple[float, fl
         if event.kind == "release":  # a rolling deploy takes 15 minutes to reach every instance
             rate *= 1 + (RELEASE_FACTOR - 1) * _ramp(minute, event.first, event.last, 15, 10)
         elif event.kind == "storm":
-            storm += STORM_PER_MINUTE[project.slug] * _ramp(minute, event.first, event.last, 2, 3)
+            storm += event.size * _ramp(minute, event.first, event.last, 2, 3)
     return rate, storm
 
 

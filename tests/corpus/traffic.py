@@ -4,7 +4,8 @@ Activity 1.0 is a normal weekday at 10:00 KST. The shape is a Korean consumer si
 - weekdays: asleep 02-06, a climb from 07, a lunch peak at 12, the day's peak at 21-22 after work;
 - weekends: later mornings, no lunch peak, about 60% of a weekday;
 - Monday morning: the week's backlog of orders and support, +45% around 10:00;
-- Seollal (16-18 February 2026) and the weekend before it: travel and family, 40-50% of a weekday;
+- Seollal (16-18 February 2026) and the weekend before it: travel and family, 40-50% of a weekday; Samiljeol's
+  substitute holiday (Monday 2 March) a weekend day;
 - a slow growth of 1.5% a week (the shop is doing fine), day-to-day weather/news variation of about 6%, and a
   wander within the day of about 5%;
 - the marketing push of 24 February (scenario.py): 3-4x the evening within 15 minutes, fading over two hours.
@@ -31,6 +32,8 @@ HOLIDAY_LEVEL = {
     date(2026, 2, 16): 0.45,  # Seollal holidays, weekend-shaped
     date(2026, 2, 17): 0.38,  # New Year's Day itself
     date(2026, 2, 18): 0.50,
+    date(2026, 3, 1): 0.52,  # Samiljeol, a Sunday
+    date(2026, 3, 2): 0.55,  # its substitute holiday, a Monday: no Monday surge
 }
 GROWTH_PER_WEEK = 0.015
 MONDAY_SURGE = 0.45
