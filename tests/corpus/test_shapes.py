@@ -13,6 +13,8 @@ from tests.corpus import clock, scenario, sentry
 from tests.corpus.reading import Corpus, mean, present, runs
 from tests.corpus.scenario import Event
 
+pytestmark = pytest.mark.slow  # the corpus takes seconds to build: not for the quick pass
+
 WEEK = 7 * 1440
 
 
