@@ -55,7 +55,7 @@ def materialise(
     for number, level in enumerate(levels, start=1):
         progress(f"recording level {number}/{len(levels)}: {len(level)} rule(s)")
         path = tsdb.workdir / f"recorded-{number}.om"
-        written = _write_level(tsdb, level, first_ms, last_ms, path, recorded)
+        written = _write_level(tsdb, level, first_ms, last_ms, path, recorded, progress)
         recorded.samples += written
         if written:
             tsdb.stop()
@@ -72,7 +72,15 @@ def stop_shift_ms(lookback_ms: int, step_ms: int) -> int:
     return min(step_ms - 1, lookback_ms - step_ms + 1)
 
 
-def _write_level(tsdb: Tsdb, level: list[Rule], first_ms: int, last_ms: int, path: Path, recorded: Recorded) -> int:
+def _write_level(
+    tsdb: Tsdb,
+    level: list[Rule],
+    first_ms: int,
+    last_ms: int,
+    path: Path,
+    recorded: Recorded,
+    progress: Callable[[str], None],
+) -> int:
     jobs = [
         (rule, rule.expr, grid) for rule in level if (grid := Grid.covering(first_ms, last_ms, rule.interval_ms)).count
     ]
@@ -84,6 +92,7 @@ def _write_level(tsdb: Tsdb, level: list[Rule], first_ms: int, last_ms: int, pat
                 if current is not None:
                     current.finish(out, recorded)
                 current = writers[rule]
+                progress(f"  {rule.name} ({list(writers).index(rule) + 1}/{len(writers)})")
             current.add(results, out, recorded)
         if current is not None:
             current.finish(out, recorded)

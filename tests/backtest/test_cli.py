@@ -108,14 +108,16 @@ BASELINE_RULES = """groups:
 """
 
 
+def demo_with_incidents(backtest: Backtest) -> list[object]:
+    """--rules, --history and --incidents of the demo: Down 10:30-10:45 labelled as an incident of two families."""
+    rules = backtest.write("rules.yml", DEMO_RULES)
+    history = backtest.write("h.om", openmetrics(demo_samples()))
+    return ["--rules", rules, "--history", history, "--incidents", backtest.write("incidents.yml", INCIDENTS)]
+
+
 def test_cli_scores_both_rule_sets_side_by_side(backtest: Backtest) -> None:
     args = [
-        "--rules",
-        backtest.write("rules.yml", DEMO_RULES),
-        "--history",
-        backtest.write("h.om", openmetrics(demo_samples())),
-        "--incidents",
-        backtest.write("incidents.yml", INCIDENTS),
+        *demo_with_incidents(backtest),
         "--baseline",
         backtest.write("old.yml", BASELINE_RULES),
         "--grace",
@@ -163,17 +165,7 @@ def test_cli_scores_both_rule_sets_side_by_side(backtest: Backtest) -> None:
 
 def test_cli_report_draws_each_series_and_an_index(backtest: Backtest) -> None:
     report = backtest.dir / "report"
-    outcome = backtest.run(
-        "--rules",
-        backtest.write("rules.yml", DEMO_RULES),
-        "--history",
-        backtest.write("h.om", openmetrics(demo_samples())),
-        "--incidents",
-        backtest.write("incidents.yml", INCIDENTS),
-        "--report",
-        report,
-        "--quiet",
-    )
+    outcome = backtest.run(*demo_with_incidents(backtest), "--report", report, "--quiet")
     assert outcome.code == 0, outcome.err
     pictures = sorted(report.glob("*.png"))
     assert len(pictures) == 2

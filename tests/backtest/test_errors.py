@@ -92,3 +92,12 @@ def test_errors_exit_2_with_one_line(backtest: Backtest, case: str) -> None:
     assert len(lines) == 1, outcome.err
     assert lines[0].startswith(expected.replace("{port}", port)), lines[0]
     assert backtest.leftovers() == [] and backtest.prometheus_pids() == []
+
+
+def test_errors_a_failing_prometheus_exits_1_and_leaves_nothing(backtest: Backtest) -> None:
+    outcome = backtest.run(
+        "--rules", "rules.yml", "--history", "h.om", "--prometheus-binary", "/bin/false", "--quiet", cwd=backtest.dir
+    )
+    assert outcome.code == 1, outcome.err
+    assert outcome.err.startswith("allim-backtest: failed: prometheus exited with 1"), outcome.err
+    assert backtest.leftovers() == []
