@@ -51,6 +51,8 @@ class Band:
 
 @dataclass(frozen=True)
 class SeasonalAlert:
+    # The absolute floor under which the alert stays quiet. GA4's `floor` is a level (active users now); Sentry's
+    # `min_excess` is errors above the baseline (a cluster of a few dozen errors from one user is not a spike).
     floor: float
     band: Band
     for_s: int
@@ -209,14 +211,14 @@ class _Reader:
         self.settings.check_unknown()
 
 
-def _seasonal(section: _Reader, *, drop: bool = False) -> SeasonalAlert:
+def _seasonal(section: _Reader, *, drop: bool = False, floor_key: str = "floor") -> SeasonalAlert:
     """A seasonal alert's floor, band and `for:`; a drop's band has no spread term (see allim/rules/seasonal.py)."""
     band = Band(
         stddevs=0 if drop else section.number("band_stddevs", 0, 10),
         min_ratio=section.number("band_min_ratio", 0, 1 if drop else 10),
         min_sqrt=section.number("band_min_sqrt", 0, 20),
     )
-    alert = SeasonalAlert(floor=section.number("floor", 0), band=band, for_s=section.duration("for", 60, 86400))
+    alert = SeasonalAlert(floor=section.number(floor_key, 0), band=band, for_s=section.duration("for", 60, 86400))
     section.done()
     return alert
 
@@ -261,7 +263,7 @@ def _sentry(section: _Reader) -> SentryObjectives:
         project.done()
     spike_section = section.section("spike")
     fallback = spike_section.integer("new_project_days", 0, 7)
-    spike = _seasonal(spike_section)
+    spike = _seasonal(spike_section, floor_key="min_excess")
     result = SentryObjectives(
         ceiling=ceiling,
         ceiling_for_s=ceiling_for,

@@ -172,7 +172,7 @@ def baseline_group(
     lower: Band | None,
     fallback_days: int = 0,
 ) -> Group:
-    """The baseline group. `fallback_days`: until the weeks hold enough history, the median of the same moment over
+    """The baseline group. `fallback_days`: until the weeks hold enough history, the busiest of the same moment over
     the last 7 days stands in once this many of them have data (0: no stand-in)."""
     expr, why, back = seasonal.smoothing()
     rules: list[Rule] = [record(seasonal.smoothed, expr, comment=why + " Recorded every 5 minutes.")]
@@ -194,13 +194,13 @@ def baseline_group(
     comment = f"The median of the weeks, once at least {baseline.min_weeks} of them have data."
     if fallback_days:
         weekly += (
-            f"\nor\nquantile without (days_ago) (0.5, {seasonal.days_ago})\n"
+            f"\nor\nmax without (days_ago) ({seasonal.days_ago})\n"
             f"  and count without (days_ago) ({seasonal.days_ago}) >= {fallback_days}"
         )
         comment += (
-            f" Until then, the median of the\nsame moment over the last 7 days, once {fallback_days} of them have "
-            "data: a project is new for days, not weeks\n(it knows no weekly rhythm, so its first Monday may look "
-            "busy)."
+            f" Until then, the busiest of the\nsame moment over the last 7 days, once {fallback_days} of them have "
+            "data: a project is new for days, not weeks.\nIt knows no weekly rhythm yet, so it takes the busiest day, "
+            "not the median: a Monday morning is not a spike."
         )
     rules.append(record(seasonal.baseline, weekly, comment=comment))
     rules.append(record(seasonal.spread, f"stddev without (weeks_ago) ({seasonal.weeks_ago})"))

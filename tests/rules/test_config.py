@@ -67,11 +67,11 @@ def test_a_missing_section_is_required(tmp_path: Path) -> None:
 
 def test_make_rules_exits_2_naming_the_key(tmp_path: Path) -> None:
     doc = shipped()
-    doc["sentry"]["spike"]["floor"] = -1
+    doc["sentry"]["spike"]["min_excess"] = -1
     path = write(tmp_path, doc)
     result = run(sys.executable, "-m", "allim.rules", "--check", "--objectives", str(path))
     assert result.returncode == 2
-    assert "sentry.spike.floor: must be at least 0, got -1" in result.stderr
+    assert "sentry.spike.min_excess: must be at least 0, got -1" in result.stderr
     assert result.stdout == ""
 
 

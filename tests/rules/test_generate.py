@@ -58,7 +58,7 @@ def test_a_changed_objective_is_tested_at_its_new_edges(tmp_path: Path) -> None:
     doc["hetrixtools"].update(objective=99.5, min_downtime="150s", monitors={"shop": 99.95}, down_for="2m")
     doc["sentry"]["ceiling"].update(high=30, critical=80)
     doc["sentry"]["projects"] = {"big": {"high": 300, "critical": 800}}
-    doc["sentry"]["spike"].update(floor=25, band_min_ratio=0.8, **{"for": "40m"})
+    doc["sentry"]["spike"].update(min_excess=45, band_min_ratio=0.8, **{"for": "40m"})
     doc["ga4"]["spike"].update(floor=70, band_min_ratio=1.5)
     doc["ga4"]["drop"].update(band_min_ratio=0.3)
     doc["ga4"]["zero"].update(floor=25)
@@ -73,7 +73,10 @@ def test_a_changed_objective_is_tested_at_its_new_edges(tmp_path: Path) -> None:
     assert "deploy/prometheus/tests/sentry.test.yml is out of date" in stale.stderr
     assert run(*RULES_CLI, "--root", str(root)).returncode == 0, "make rules failed"
     assert "> 30\n" in (root / "deploy/prometheus/rules/sentry.yml").read_text()
-    assert '{project="big"} > 800' in (root / "deploy/prometheus/rules/sentry.yml").read_text()
+    assert (
+        '{project="big"} * 3600 / (3600 + time() % 3600) > 800'
+        in (root / "deploy/prometheus/rules/sentry.yml").read_text()
+    )
     assert "+ 0.0005" in (root / "deploy/prometheus/rules/hetrixtools.yml").read_text()  # shop's own objective
     assert "| > 30 " not in (root / "README.md").read_text()
     assert "> 80 (per project" in (root / "README.md").read_text()
@@ -118,6 +121,24 @@ MUTATIONS = {
         "count without (weeks_ago) (project:sentry_project_errors:same_minute_avg_3h_weeks_ago) >= 3",
         "count without (weeks_ago) (project:sentry_project_errors:same_minute_avg_3h_weeks_ago) >= 1",
         "sentry.baseline.test.yml",
+    ),
+    "sentry-new-project-baseline-the-median-day": (
+        "sentry.yml",
+        "max without (days_ago) (project:sentry_project_errors:same_minute_avg_3h_days_ago)",
+        "quantile without (days_ago) (0.5, project:sentry_project_errors:same_minute_avg_3h_days_ago)",
+        "sentry.baseline.test.yml",
+    ),
+    "sentry-spike-floor-on-the-level": (
+        "sentry.yml",
+        "sentry_project_errors - last_over_time(project:sentry_project_errors:baseline[10m]) >= 60",
+        "sentry_project_errors >= 60",
+        "sentry.baseline.test.yml",
+    ),
+    "sentry-ceiling-on-the-raw-count": (
+        "sentry.yml",
+        "sentry_project_errors * 3600 / (3600 + time() % 3600) > 300",
+        "sentry_project_errors > 300",
+        "sentry.test.yml",
     ),
     "sentry-new-project-baseline-from-one-day": (
         "sentry.yml",

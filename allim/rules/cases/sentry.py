@@ -21,23 +21,73 @@ def project(name: str) -> dict[str, str]:
     return {**BASE, "project": name}
 
 
+def per_hour(count: float, minute: int) -> float:
+    """The ceiling rules' errors an hour at `minute` (promtool starts at Unix time 0, on a full hour): the count over
+    the span it covers, from the start of the previous hour (sentry.PER_HOUR), in Prometheus' float arithmetic."""
+    return count * 3600 / (3600 + (minute * 60) % 3600)
+
+
+def counts_at_rate(rate: float, minutes: int) -> list[Value]:
+    """The exporter's count, minute by minute, of a project logging `rate` errors an hour: it climbs through each
+    hour (the span grows from one hour to two). Each count is the one promtool reads back (10 significant digits),
+    never above the rate once divided, so a case sitting on a ceiling stays on it."""
+    values: list[Value] = []
+    for minute in range(minutes):
+        exact = rate * (60 + minute % 60) / 60
+        written = float(f"{exact:.10g}")
+        if per_hour(written, minute) > rate:
+            scale = 10 ** (9 - math.floor(math.log10(exact)))
+            written = float(f"{math.floor(exact * scale) / scale:.10g}")
+        values.append(written)
+    return values
+
+
 def ceiling_case(rules: list[Rule], objectives: Objectives) -> Case:
     limits = objectives.sentry.ceiling
     hold = objectives.sentry.ceiling_for_s // 60
     high = rule_named([r for r in rules if "project=" not in r.body["expr"]], "SentryErrorRateHigh", "high")
     critical = rule_named([r for r in rules if "project=" not in r.body["expr"]], "SentryErrorRateHigh", "critical")
-    levels = {"web": limits.high, "api": limits.high + 1, "shop": limits.critical, "batch": limits.critical + 1}
+    rates = {"web": limits.high, "api": limits.high + 1, "shop": limits.critical, "batch": limits.critical + 1}
     case = Case(
         1,
-        comment=f"Errors: web sits at {limits.high:g} (not above the high ceiling), api at {limits.high + 1:g} (high), "
-        f"shop at {limits.critical:g} (high,\nnot critical), batch at {limits.critical + 1:g} (high and critical).",
+        comment=f"Errors an hour: web at {limits.high:g} (not above the high ceiling), api at {limits.high + 1:g} "
+        f"(high), shop at {limits.critical:g} (high,\nnot critical), batch at {limits.critical + 1:g} (high and "
+        "critical); the exporter's count climbs through the hour, the rate stays.",
     )
-    for name, level in levels.items():
-        case.add(selector(sentry.ERRORS, project(name)), [level] * (hold + 16))
+    counts = {name: counts_at_rate(rate, hold + 16) for name, rate in rates.items()}
+    for name, values in counts.items():
+        case.add(selector(sentry.ERRORS, project(name)), values)
+
+    def value(name: str) -> float:
+        count = counts[name][hold]
+        assert count is not None
+        return per_hour(count, hold)
+
     case.expect(hold - 1, "SentryErrorRateHigh", [])
-    expect = [firing(high, project(name), levels[name]) for name in ("api", "shop", "batch")]
-    expect.append(firing(critical, project("batch"), levels["batch"]))
+    expect = [firing(high, project(name), value(name)) for name in ("api", "shop", "batch")]
+    expect.append(firing(critical, project("batch"), value("batch")))
     case.expect(hold, "SentryErrorRateHigh", expect)
+    return case
+
+
+def sawtooth_case(rules: list[Rule], objectives: Objectives) -> Case:
+    """A busy project whose count nears twice the ceiling late in each hour is not above it: the rule divides by
+    the span. The same count early in the hour is."""
+    limits = objectives.sentry.ceiling
+    hold = objectives.sentry.ceiling_for_s // 60
+    high = rule_named([r for r in rules if "project=" not in r.body["expr"]], "SentryErrorRateHigh", "high")
+    late = 2 * limits.high * 0.95  # from :54 the span is 114 minutes or more: at most the ceiling an hour
+    case = Case(
+        1,
+        comment=f"web's count reads {late:g} from :54 to :59 (at most the ceiling an hour over a span near two "
+        "hours; a rule on the\nraw count would fire at :59), then the same count from 1:00 (an hour's span: twice "
+        "the ceiling).",
+    )
+    values: list[Value] = [0.0] * 54
+    values += [late] * (30 + hold)
+    case.add(selector(sentry.ERRORS, project("web")), values)
+    case.expect(59, "SentryErrorRateHigh", [])
+    case.expect(60 + hold, "SentryErrorRateHigh", [firing(high, project("web"), per_hour(late, 60 + hold))])
     return case
 
 
@@ -48,12 +98,16 @@ def own_ceiling_cases(rules: list[Rule], objectives: Objectives) -> list[Case]:
         hold = objectives.sentry.ceiling_for_s // 60
         own = [r for r in rules if f'project="{name}"' in r.body["expr"]]
         case = Case(1, comment=f"{name} has its own ceiling: {limits.high:g} quiet, {limits.high + 1:g} high.")
-        case.add(selector(sentry.ERRORS, project(name)), [limits.high] * 3 + [limits.high + 1] * (hold + 10))
+        quiet = counts_at_rate(limits.high, 3)
+        over = counts_at_rate(limits.high + 1, 3 + hold + 10)[3:]
+        case.add(selector(sentry.ERRORS, project(name)), quiet + over)
         case.expect(2 + hold, "SentryErrorRateHigh", [])
+        last = over[hold]
+        assert last is not None
         case.expect(
             3 + hold,
             "SentryErrorRateHigh",
-            [firing(rule_named(own, "SentryErrorRateHigh", "high"), project(name), limits.high + 1)],
+            [firing(rule_named(own, "SentryErrorRateHigh", "high"), project(name), per_hour(last, 3 + hold))],
         )
         cases.append(case)
     return cases
@@ -119,7 +173,7 @@ def _same_minute_baseline(values: list[Value], t: int, objectives: Objectives) -
     days = [v for d in range(1, 8) if (v := smoothed(t - d * 1440 + 60)) is not None]
     fallback = objectives.sentry.spike_fallback_days
     if fallback and len(days) >= fallback:
-        return statistics.median(days), statistics.pstdev(weeks) if weeks else 0.0
+        return max(days), statistics.pstdev(weeks) if weeks else 0.0
     return None
 
 
@@ -140,14 +194,15 @@ def spike_case(rules: list[Rule], objectives: Objectives) -> Case:
             "Monday\nwhose 10:00 is the test. steady is a usual Monday (its busy morning is in the baseline); edge "
             "sits on the\nupper band from 10:00, over just above it; quiet has no errors at all, then the floor less "
             "one (quiet-edge)\nor the floor (quiet-over); storm had an error storm two weeks ago (the median ignores "
-            "it); new has no\nhistory and fresh one day (neither has a baseline); young has two weeks, busy on "
-            "Mondays: too few weeks, so\nthe last 7 days stand in, where Monday is one day of seven; sawtooth climbs "
+            "it); new has no\nhistory and fresh one day (neither has a baseline); young has two weeks, its last "
+            "Monday busy: too few weeks, so\nthe busiest of the last 7 days stands in (young-monday's busy Monday "
+            "again and young-rising's 1.5x stay quiet,\nyoung's threefold one fires); sawtooth climbs "
             "through each hour as the\nexporter's count does, and its baseline keeps the phase."
         ),
     )
 
     def young(day: int, minute: int) -> float:
-        return 100 if day % 7 == 0 and day < TEST_DAY else 20
+        return 100 if day == TEST_DAY - 7 else 20  # its one Monday so far was busy
 
     projects = {
         "steady": series(_usual),
@@ -158,7 +213,9 @@ def spike_case(rules: list[Rule], objectives: Objectives) -> Case:
         "storm": series(_storm_two_weeks_ago),
         "new": series(lambda d, m: 200, first_day=TEST_DAY),
         "fresh": series(lambda d, m: 20, first_day=TEST_DAY - 1, change=lambda d, m: 150),
-        "young": series(young, first_day=TEST_DAY - 14, change=lambda d, m: 150),
+        "young": series(young, first_day=TEST_DAY - 14, change=lambda d, m: 300),
+        "young-monday": series(young, first_day=TEST_DAY - 14, change=lambda d, m: 100),
+        "young-rising": series(young, first_day=TEST_DAY - 14, change=lambda d, m: 150),
         # The count as the exporter shows it: from the start of the previous hour, so it climbs through each hour.
         "sawtooth": series(lambda d, m: 40 if m % 60 else 30),
     }
@@ -176,7 +233,7 @@ def spike_case(rules: list[Rule], objectives: Objectives) -> Case:
                     return None
                 base, spread = found
                 upper = base + max(band.stddevs * spread, band.min_ratio * base, band.min_sqrt * math.sqrt(base))
-                return count / max(base, 1) if count > upper and count >= spike.floor else None
+                return count / max(base, 1) if count > upper and count - base >= spike.floor else None
 
             value = fires(condition, t // STEP, math.ceil(spike.for_s / 60 / STEP))
             if value is not None:
@@ -208,7 +265,12 @@ def promtool_files(objectives: Objectives) -> list[PromtoolFile]:
         "sentry",
         "",
         1,
-        [ceiling_case(rules, objectives), *own_ceiling_cases(rules, objectives), *issue_cases(rules, objectives)],
+        [
+            ceiling_case(rules, objectives),
+            sawtooth_case(rules, objectives),
+            *own_ceiling_cases(rules, objectives),
+            *issue_cases(rules, objectives),
+        ],
         groups=groups,
     )
     baseline = PromtoolFile(
