@@ -1,6 +1,6 @@
 """Pure mapping from Sentry API answers to counts per project, and from counts to the sentry_* families.
 
-    # HELP sentry_project_errors Accepted error events in the trailing window (cached, refreshed every 60s)
+    # HELP sentry_project_errors Accepted error events since the start of Sentry's first stats bucket in the window (window 1h: 1-2 h) (cached, refreshed every 60s)
     # TYPE sentry_project_errors gauge
     sentry_project_errors{project="backend"} 6.0
     sentry_project_unresolved_issues{level="error",project="backend"} 3.0
@@ -138,7 +138,9 @@ def families_from_reading(
 ) -> list[Metric]:
     """The sentry_* families: projects without data in a window show 0, not a missing series."""
     errors = GaugeMetricFamily(
-        "sentry_project_errors", "Accepted error events in the trailing window", labels=["project"]
+        "sentry_project_errors",
+        "Accepted error events since the start of Sentry's first stats bucket in the window (window 1h: 1-2 h)",
+        labels=["project"],
     )
     new = GaugeMetricFamily("sentry_project_new_issues", "Issues first seen in the trailing window", labels=["project"])
     slow = GaugeMetricFamily(
