@@ -7,6 +7,7 @@ a live Prometheus (the end-to-end test checks that each returns data).
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from tests.deploy.support import DEPLOY, binary, run
+from tests.deploy.support import DEPLOY, binary, rule_groups, run
 
 GRAFANA = DEPLOY / "grafana"
 DASHBOARD = GRAFANA / "dashboards" / "allim.json"
@@ -124,3 +125,26 @@ def test_provisioning() -> None:
     (provider,) = providers["providers"]
     assert provider["type"] == "file"
     assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+
+
+def _shipped_rules() -> list[dict[str, Any]]:
+    return [rule for group in rule_groups() for rule in group["rules"]]
+
+
+def test_panel_descriptions_name_only_shipped_alerts_and_show_each_one() -> None:
+    """A panel's description names the alerts it shows: a renamed or removed alert must not linger there, and
+    every alert a page can come from has a panel to look at (Watchdog has no signal to plot)."""
+    shipped = {rule["alert"] for rule in _shipped_rules() if "alert" in rule}
+    described = " ".join(p.get("description", "") for p in query_panels())
+    named = set(re.findall(r"\b(?:Sentry|HetrixTools|Ga4|Host|Allim)[A-Z][A-Za-z0-9]+\b", described))
+    assert named <= shipped, f"descriptions name alerts that are not shipped: {sorted(named - shipped)}"
+    assert shipped - named == {"Watchdog"}, f"alerts no panel describes: {sorted(shipped - named - {'Watchdog'})}"
+
+
+def test_every_recorded_series_a_panel_reads_is_recorded() -> None:
+    """promtool parses a query with an unknown name; here a panel's `level:metric:operation` must be a shipped
+    recording rule."""
+    recorded = {rule["record"] for rule in _shipped_rules() if "record" in rule}
+    read = {name for expr in dashboard_queries() for name in re.findall(r"\b[a-z0-9_]+:[a-z0-9_]+:[a-z0-9_]+\b", expr)}
+    assert read, "the dashboard reads no recording rule"
+    assert read <= recorded, sorted(read - recorded)
