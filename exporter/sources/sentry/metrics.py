@@ -1,6 +1,5 @@
 """Pure mapping from Sentry API answers to counts per project, and from counts to the sentry_* families.
 
-    # HELP sentry_project_errors Accepted error events since the start of Sentry's first stats bucket in the window (window 1h: 1-2 h) (cached, refreshed every 60s)
     # TYPE sentry_project_errors gauge
     sentry_project_errors{project="backend"} 6.0
     sentry_project_unresolved_issues{level="error",project="backend"} 3.0
