@@ -21,7 +21,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/allim/bin:$PATH
 COPY --from=build /opt/allim /opt/allim
-RUN useradd --system --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin allim \
+# User and group 10001, as deploy/kubernetes/ runs it (runAsUser, runAsGroup, fsGroup).
+RUN groupadd --system --gid 10001 allim \
+    && useradd --system --uid 10001 --gid allim --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin allim \
     && mkdir -p /data \
     && chown allim /data
 

@@ -15,7 +15,7 @@ from tests.containers.engine import Podman, removed_after, wait_healthy
 
 pytestmark = pytest.mark.slow
 
-IMAGE_USER_ID = "10001"  # Dockerfile: useradd --uid 10001 allim; the Kubernetes manifests' runAsUser
+IMAGE_USER_ID = "10001"  # Dockerfile: user and group 10001; the Kubernetes manifests' runAsUser and runAsGroup
 
 
 def test_image_builds_unchanged_in_both_formats(podman: Podman, image: str) -> None:
@@ -60,5 +60,6 @@ def test_image_runs_as_non_root_and_its_healthcheck_passes(
         wait_until(lambda: http_ok(f"http://127.0.0.1:{host_port}/readyz"), timeout=60, what=f"{container} /readyz")
         ready_after = time.monotonic() - started
         assert podman("exec", container, "id", "-u").stdout.strip() == IMAGE_USER_ID
+        assert podman("exec", container, "id", "-g").stdout.strip() == IMAGE_USER_ID
         wait_healthy(podman, container)
     assert ready_after < 30, f"/readyz after {ready_after:.1f}s"
