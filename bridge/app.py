@@ -27,6 +27,7 @@ from starlette.routing import Route
 from allim import __version__
 from allim.redact import TOKEN_PATTERNS, Redactor
 from allim.requests import Rejected, read_json
+from allim.web.errors import router_error_handlers
 from allim.web.pages import stylesheet_route
 from bridge.access import endpoint
 from bridge.alertmanager import notification_from_webhook
@@ -237,6 +238,10 @@ def create_app(
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers=router_error_handlers(config.formatting.language),
+    )
     app.state.bridge = state
     return app

@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from allim import __version__
 from allim.metrics import new_registry
+from allim.web.errors import router_error_handlers
 from allim.web.pages import stylesheet_route
 from exporter.config import ExporterConfig
 from exporter.landing import landing_page
@@ -154,6 +155,10 @@ def create_app(
             source = state.sources.get(kind.name)
             webhook = kind.webhook(source) if source is not None else None
             routes.append(webhook_route(kind, webhook, snapshot.publish, webhook_requests))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers=router_error_handlers(config.language),
+    )
     app.state.exporter = state
     return app

@@ -171,3 +171,11 @@ def test_console_has_korean_for_every_refusal_key() -> None:
     for key, template in raised.items():
         assert _fields(REASONS_KO[key]) == _fields(template), key
         assert HANGUL.search(REASONS_KO[key]), key
+
+
+async def test_console_korean_unknown_address_answers_in_korean(tmp_path, channels):
+    async with bridge_client(tmp_path, channels, language="ko") as client:
+        page = await client.get("/notifcations", headers={**BASIC, "Accept": "text/html"})
+        assert page.status_code == 404 and page.text == "없는 주소입니다: /notifcations\n"
+        script = await client.get("/api/nope", headers=BEARER)
+        assert script.status_code == 404 and script.text == "Not found: /api/nope\n"

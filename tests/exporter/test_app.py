@@ -110,3 +110,14 @@ def test_app_uses_injected_http_client() -> None:
     app = create_app(load_config(None, {}), client=client, sources=[StaticSource("a")])  # type: ignore[list-item]
     with TestClient(app) as test_client:
         assert test_client.get("/healthz").status_code == 200
+
+
+def test_app_unknown_address_answers_in_the_status_pages_language() -> None:
+    app = create_app(load_config(None, {"ALLIM_LANGUAGE": "ko"}), sources=[StaticSource("a")])  # type: ignore[list-item]
+    with TestClient(app) as client:
+        page = client.get("/status", headers={"Accept": "text/html"})
+        assert page.status_code == 404 and page.text == "없는 주소입니다: /status\n"
+        assert (
+            client.post("/metrics", headers={"Accept": "text/html"}).text
+            == "/metrics에는 POST 요청을 보낼 수 없습니다\n"
+        )
