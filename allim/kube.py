@@ -20,10 +20,11 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from allim import yamltext
+from allim import generated, yamltext
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = Path("deploy/kubernetes/base/generated")
+OWNED = ((GENERATED, "*"),)  # the generator writes the whole folder
 RULES = Path("deploy/prometheus/rules")
 ALERTMANAGER = Path("deploy/alertmanager/alertmanager.yml")
 DASHBOARD = Path("deploy/grafana/dashboards/allim.json")
@@ -223,17 +224,6 @@ def generated_files(root: Path, rules: Mapping[str, str] | None = None) -> dict[
     }
 
 
-def stale_files(root: Path, files: dict[Path, str]) -> list[str]:
-    """What differs between the generated directory on disk and `files`, one line each."""
-    problems = [f"{path} is out of date" for path, text in files.items() if _read(root / path) != text]
-    extra = sorted(p.relative_to(root) for p in (root / GENERATED).glob("*") if p.relative_to(root) not in files)
-    return problems + [f"{path} is not written by the generator" for path in extra]
-
-
-def _read(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.exists() else None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m allim.kube", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a generated file is stale")
@@ -244,17 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (GenerateError, OSError, yaml.YAMLError, ValueError) as exc:
         print(f"allim.kube: {exc}", file=sys.stderr)
         return 2
-    if args.check:
-        problems = stale_files(args.root, files)
-        for problem in problems:
-            print(f"allim.kube: {problem}: run `make kube`", file=sys.stderr)
-        return 1 if problems else 0
-    (args.root / GENERATED).mkdir(parents=True, exist_ok=True)
-    for path, text in files.items():
-        if _read(args.root / path) != text:
-            (args.root / path).write_text(text, encoding="utf-8")
-            print(f"wrote {path}")
-    return 0
+    return generated.sync("allim.kube", "make kube", args.root, files, OWNED, check=args.check)
 
 
 if __name__ == "__main__":

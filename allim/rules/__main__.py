@@ -15,10 +15,11 @@ from pathlib import Path
 
 import yaml
 
+from allim import generated
 from allim.kube import GenerateError
 from allim.rules.cases import CaseError
 from allim.rules.config import OBJECTIVES, ConfigError, load_objectives
-from allim.rules.files import generated, stale
+from allim.rules.files import OWNED, generated_files
 from allim.rules.readme import ReadmeError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,27 +34,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         objectives = load_objectives(args.objectives or args.root / OBJECTIVES)
-        files = generated(args.root, objectives)
+        files = generated_files(args.root, objectives)
     except (ConfigError, CaseError, ReadmeError, GenerateError, OSError, yaml.YAMLError) as exc:
         print(f"allim.rules: {exc}", file=sys.stderr)
         return 2
-    if args.check:
-        problems = stale(args.root, files)
-        for problem in problems:
-            print(f"allim.rules: {problem}: run `make rules`", file=sys.stderr)
-        return 1 if problems else 0
-    for path, text in files.items():
-        target = args.root / path
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-            print(f"wrote {path}")
-    for problem in stale(args.root, files):  # files the generator no longer writes
-        path = Path(problem.split(" is not written", 1)[0])
-        if problem.endswith("is not written by the generator"):
-            (args.root / path).unlink()
-            print(f"removed {path}")
-    return 0
+    return generated.sync(PROG, "make rules", args.root, files, OWNED, check=args.check)
 
 
 if __name__ == "__main__":

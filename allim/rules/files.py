@@ -17,6 +17,8 @@ from allim.rules.model import RuleFile, render_rule_file
 
 RULES = Path("deploy/prometheus/rules")
 RULE_TESTS = Path("deploy/prometheus/tests")
+# The folders whose files the generator writes, all of them: one it no longer writes is removed.
+OWNED = ((RULES, "*.yml"), (RULE_TESTS, "*.test.yml"), *kube.OWNED)
 
 
 def rule_files(objectives: Objectives) -> list[RuleFile]:
@@ -40,7 +42,7 @@ def promtool_files(objectives: Objectives) -> list[PromtoolFile]:
     ]
 
 
-def generated(root: Path, objectives: Objectives) -> dict[Path, str]:
+def generated_files(root: Path, objectives: Objectives) -> dict[Path, str]:
     """Every generated file (relative to `root`) and its content. The Kubernetes manifests are built from the rule
     files this run writes, not from the ones on disk."""
     files = rule_files(objectives)
@@ -51,16 +53,3 @@ def generated(root: Path, objectives: Objectives) -> dict[Path, str]:
         kube.generated_files(root, rules={path.name: text for path, text in out.items() if path.parent == RULES})
     )
     return out
-
-
-def stale(root: Path, files: dict[Path, str]) -> list[str]:
-    """What differs between disk and `files`, and generated files that would not be written any more."""
-    problems = [f"{path} is out of date" for path, text in files.items() if _read(root / path) != text]
-    for folder, pattern in ((RULES, "*.yml"), (RULE_TESTS, "*.test.yml")):
-        extra = sorted(p.relative_to(root) for p in (root / folder).glob(pattern) if p.relative_to(root) not in files)
-        problems += [f"{path} is not written by the generator" for path in extra]
-    return problems
-
-
-def _read(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8") if path.exists() else None

@@ -23,7 +23,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from allim import __version__, kube
+from allim import __version__, generated, kube
 from bridge.__main__ import parse_args as parse_bridge_args
 from bridge.channels.discord.config import DiscordConfig
 from bridge.load import load_config as load_bridge_config
@@ -276,7 +276,7 @@ def test_every_resource_has_the_recommended_labels(name: str) -> None:
 
 def test_generated_files_are_current() -> None:
     """`make kube` on a clean checkout changes nothing; if this fails, run it and commit the result."""
-    assert kube.stale_files(ROOT, kube.generated_files(ROOT)) == []
+    assert generated.stale(ROOT, kube.generated_files(ROOT), kube.OWNED) == []
     result = run(sys.executable, "-m", "allim.kube", "--check")
     assert result.returncode == 0, result.stderr
 
