@@ -6,6 +6,7 @@ import argparse
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace, checkout: Checkout) -> int:
         prometheus, alertmanager = find_prometheus(), find_alertmanager()
         if prometheus and alertmanager:
             am_config = alertmanager_config(addresses["bridge"], token_file, source=checkout.alertmanager_yml)
-            prom_config = prometheus_config(addresses, source=checkout.prometheus_yml)
+            prom_config = prometheus_config(addresses, source=checkout.prometheus_yml, host_name=socket.gethostname())
             supervisor.start(
                 "alertmanager",
                 alertmanager_args(

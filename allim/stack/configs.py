@@ -40,9 +40,12 @@ def prometheus_config(
     source: Path,
     rule_files: Sequence[Path] | None = None,
     interval: str | None = None,
+    host_name: str | None = None,
 ) -> dict[str, Any]:
     """`source` (deploy's prometheus.yml) with loopback targets; `interval` shortens scrape and evaluation
-    (tests use 1s). Rule files default to the ones `source` names, resolved next to it."""
+    (tests use 1s). Rule files default to the ones `source` names, resolved next to it. `host_name` becomes the
+    exporter's `instance`, as deploy's config sets one: host alerts name the machine by it, and a loopback
+    address names none."""
     config = load_yaml(source)
     if interval:
         config.setdefault("global", {}).update({"scrape_interval": interval, "evaluation_interval": interval})
@@ -53,6 +56,8 @@ def prometheus_config(
         service = JOBS.get(job.get("job_name", ""))
         if service and service in addresses:
             job["static_configs"] = [{"targets": [addresses[service]]}]
+            if host_name and service == "exporter":
+                job["static_configs"][0]["labels"] = {"instance": host_name}
             if interval:
                 job.pop("scrape_interval", None)
     config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [addresses["alertmanager"]]}]}]}

@@ -39,6 +39,14 @@ def test_stack_prometheus_config_scrapes_loopback_with_the_deploy_rules() -> Non
     assert config["global"]["scrape_interval"] == "1s"
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["127.0.0.1:4"]
     assert {Path(p).name for p in config["rule_files"]} == {p.name for p in checkout.rules_dir.glob("*.yml")}
+    assert "labels" not in config["scrape_configs"][0]["static_configs"][0]
+
+
+def test_stack_prometheus_config_names_this_machine_as_the_exporters_instance() -> None:
+    config = prometheus_config(ADDRESSES, source=find_checkout(REPO).prometheus_yml, host_name="ops-1")
+    jobs = {job["job_name"]: job["static_configs"][0] for job in config["scrape_configs"]}
+    assert jobs["allim-exporter"] == {"targets": ["127.0.0.1:1"], "labels": {"instance": "ops-1"}}
+    assert "labels" not in jobs["allim-bridge"]
 
 
 def test_stack_alertmanager_config_reads_the_token_from_a_file(tmp_path: Path) -> None:
