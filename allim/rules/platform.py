@@ -6,6 +6,13 @@ from allim.rules.config import PlatformObjectives, ko_duration, prom_duration
 from allim.rules.model import Group, Rule, RuleFile, Text, alert
 
 STATE = Text("{{ $value | humanize }}", "{{ $value | humanize }}")
+# `humanizeDuration` writes Go's units ("16m 0s"); Korean text gets Korean units ("16분 0초"), written after the number
+# as everywhere else (GLOSSARY.md). `${1}`, not `$1`: Go would read `$1분` as a group named "1분".
+_KO_UNITS = "".join(
+    f' | reReplaceAll "([0-9]+){unit}" "${{1}}{word}"'
+    for unit, word in (("d", "일"), ("h", "시간"), ("m", "분"), ("s", "초"))
+)
+AGE = Text("{{ $value | humanizeDuration }}", "{{ $value | humanizeDuration" + _KO_UNITS + " }}")
 
 
 def _delivery_failing(limits: PlatformObjectives) -> Rule:
@@ -91,11 +98,11 @@ def rule_file(limits: PlatformObjectives) -> RuleFile:
             ),
             description=Text(
                 "The last successful poll of {{ $labels.source }} on {{ $labels.instance }} was "
-                f"{{{{ $value | humanizeDuration }}}} ago (threshold {stale}).",
-                "{{ $labels.instance }}에서 {{ $labels.source }} 소스의 마지막 폴링 성공은 "
-                f"{{{{ $value | humanizeDuration }}}} 전입니다 (기준 {ko_duration(limits.source_stale_after_s)}).",
+                f"{AGE.en} ago (threshold {stale}).",
+                f"{{{{ $labels.instance }}}}에서 {{{{ $labels.source }}}} 소스의 마지막 폴링 성공은 {AGE.ko} 전입니다 "
+                f"(기준 {ko_duration(limits.source_stale_after_s)}).",
             ),
-            value=Text("{{ $value | humanizeDuration }}", "{{ $value | humanizeDuration }}"),
+            value=AGE,
             condition=Text(
                 f"last successful poll older than {stale}",
                 f"마지막 폴링 성공이 {ko_duration(limits.source_stale_after_s)} 전보다 오래됨",

@@ -1,9 +1,10 @@
 """What a promtool case expects of a firing alert: its labels and its annotations, rendered from the rule.
 
 The rules' templates use a small part of Prometheus' template language: `$labels.<name>`, `$value` through
-`humanize`, `humanizePercentage` or `humanizeDuration`, and one `with … query … else … end` block (the remaining error
-budget). That part is rendered here from the labels and the value the case computes; anything else is refused, so a
-new template construct cannot slip into a test unrendered.
+`humanize`, `humanizePercentage` or `humanizeDuration` (then, optionally, `reReplaceAll "pattern" "replacement"`
+steps), and one `with … query … else … end` block (the remaining error budget). That part is rendered here from the
+labels and the value the case computes; anything else is refused, so a new template construct cannot slip into a test
+unrendered.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from allim.rules.cases.series import humanize, humanize_duration, humanize_perce
 from allim.rules.model import Rule
 
 _WITH = re.compile(r"\{\{ with (?P<query>.*?) \}\}(?P<then>.*?)\{\{ else \}\}(?P<other>.*?)\{\{ end \}\}")
-_TAG = re.compile(r"\{\{ (?P<body>[^{}]*?) \}\}")
+_TAG = re.compile(r'\{\{ (?P<body>(?:[^{}"]|"[^"]*")*?) \}\}')  # braces inside a quoted argument are text
+_REPLACE = re.compile(r'reReplaceAll "(?P<pattern>[^"]*)" "(?P<replacement>[^"]*)"')
 _FUNCTIONS = {"humanize": humanize, "humanizePercentage": humanize_percentage, "humanizeDuration": humanize_duration}
 
 
@@ -32,10 +34,19 @@ def render(template: str, labels: dict[str, str], value: float, query: float | N
         body = match.group("body")
         if body.startswith("$labels."):
             return labels[body.removeprefix("$labels.")]
-        head, _, function = (part.strip() for part in body.partition("|"))
-        if head == "$value" and function in _FUNCTIONS:
-            return _FUNCTIONS[function](value)
-        raise ValueError(f"cannot render {{{{ {body} }}}}")
+        head, *pipeline = (part.strip() for part in body.split("|"))
+        if head != "$value" or not pipeline or pipeline[0] not in _FUNCTIONS:
+            raise ValueError(f"cannot render {{{{ {body} }}}}")
+        function, *steps = pipeline
+        text = _FUNCTIONS[function](value)
+        for step in steps:
+            replace = _REPLACE.fullmatch(step)
+            if replace is None:
+                raise ValueError(f"cannot render {step!r} in {{{{ {body} }}}}")
+            # Go's `${1}` is Python's `\g<1>`.
+            replacement = re.sub(r"\$\{(\d+)\}", r"\\g<\1>", replace.group("replacement"))
+            text = re.sub(replace.group("pattern"), replacement, text)
+        return text
 
     return _TAG.sub(tag, _WITH.sub(with_block, template))
 
