@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -46,3 +47,9 @@ def alert_rules() -> list[dict[str, Any]]:
 
 def readme_anchors() -> set[str]:
     return Document.read(README).anchors
+
+
+def seconds(duration: str) -> int:
+    """A Prometheus duration (`1h30m`, `5m`) in seconds."""
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+    return int(sum(int(n) * units[u] for n, u in re.findall(r"(\d+)(ms|[smhdwy])", duration)))

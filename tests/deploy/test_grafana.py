@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from tests.deploy.support import DEPLOY, binary, rule_groups, run
+from tests.deploy.support import DEPLOY, binary, rule_groups, run, seconds
 
 GRAFANA = DEPLOY / "grafana"
 DASHBOARD = GRAFANA / "dashboards" / "allim.json"
@@ -129,6 +129,34 @@ def test_provisioning() -> None:
 
 def _shipped_rules() -> list[dict[str, Any]]:
     return [rule for group in rule_groups() for rule in group["rules"]]
+
+
+def _reads(expr: str, names: set[str]) -> bool:
+    return any(re.search(rf"\b{re.escape(name)}\b", expr) for name in names)
+
+
+def hourly_records() -> set[str]:
+    """Recorded series that a fresh Prometheus holds only after up to an hour: those of groups evaluated hourly (or
+    less often), and every record computed from one. A panel that reads only these is empty until then."""
+    slow = {
+        rule["record"]
+        for group in rule_groups()
+        if seconds(group.get("interval", "1m")) >= 3600
+        for rule in group["rules"]
+        if "record" in rule
+    }
+    records = [rule for rule in _shipped_rules() if "record" in rule]
+    while grown := {r["record"] for r in records if r["record"] not in slow and _reads(r["expr"], slow)}:
+        slow |= grown
+    return slow
+
+
+def test_hourly_panels_say_they_wait_for_the_hourly_evaluation() -> None:
+    hourly = hourly_records()
+    waiting = [p for p in query_panels() if all(_reads(t["expr"], hourly) for t in p["targets"])]
+    assert waiting, "no panel reads an hourly record"
+    for panel in waiting:
+        assert "up to an hour after Prometheus starts" in panel["description"], panel["title"]
 
 
 def test_panel_descriptions_name_only_shipped_alerts_and_show_each_one() -> None:

@@ -19,6 +19,7 @@ from tests.deploy.support import (
     binary,
     readme_anchors,
     run,
+    seconds,
 )
 
 SEVERITIES = {"critical", "high", "warning", "info"}
@@ -160,11 +161,6 @@ _RANGE = re.compile(rf"\[({_DURATION})(?::{_DURATION}?)?\]")
 _OFFSET = re.compile(rf"\boffset\s+({_DURATION})")
 # Prometheus' lookback for an instant selector: how far back a sample still counts as now.
 LOOKBACK_DELTA = 300
-
-
-def seconds(duration: str) -> int:
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-    return int(sum(int(n) * units[u] for n, u in re.findall(r"(\d+)(ms|[smhdwy])", duration)))
 
 
 def lookback(expr: str) -> int:
