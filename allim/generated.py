@@ -7,10 +7,10 @@ removed when it writes, so a renamed rule file or manifest cannot linger and fai
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-Owned = Iterable[tuple[Path, str]]  # (folder relative to the root, glob of the files the generator writes there)
+Owned = Sequence[tuple[Path, str]]  # (folder relative to the root, glob of the files the generator writes there)
 
 
 def _read(path: Path) -> str | None:
@@ -34,7 +34,6 @@ def leftover(root: Path, files: Mapping[Path, str], owned: Owned) -> list[Path]:
 
 def stale(root: Path, files: Mapping[Path, str], owned: Owned) -> list[str]:
     """One line per stale file: out of date, or in an owned folder but no longer written."""
-    owned = list(owned)
     return [f"{path} is out of date" for path in changed(root, files)] + [
         f"{path} is not written by the generator" for path in leftover(root, files, owned)
     ]
@@ -43,7 +42,6 @@ def stale(root: Path, files: Mapping[Path, str], owned: Owned) -> list[str]:
 def sync(prog: str, make_target: str, root: Path, files: Mapping[Path, str], owned: Owned, *, check: bool) -> int:
     """`--check`: print each stale file and return 1 if there is one. Otherwise write what differs and remove what
     is no longer written, naming each file; 0."""
-    owned = list(owned)
     if check:
         problems = stale(root, files, owned)
         for problem in problems:

@@ -28,7 +28,7 @@ from allim.stack import configs
 from allim.stack.checkout import find_checkout
 from allim.stack.supervise import alertmanager_args, find_alertmanager, find_prometheus, prometheus_args
 from tests.bridge.english import english_sentences, has_hangul
-from tests.deploy.test_grafana import hourly_records, query_panels, substitute
+from tests.deploy.test_grafana import hourly_records, query_panels, reads_any, substitute
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.ga4 import FakeGa4, make_key_file
 from tests.fakes.hetrixtools import FakeHetrixTools, build_monitors, webhook_payload
@@ -333,7 +333,7 @@ def test_e2e_every_dashboard_panel_has_data(pipeline: Pipeline) -> None:
     empty = []
     for panel in query_panels():
         results = [pipeline.query(substitute(target["expr"])) for target in panel["targets"]]
-        waits = all(any(name in target["expr"] for name in hourly) for target in panel["targets"])
+        waits = all(reads_any(target["expr"], hourly) for target in panel["targets"])
         if not any(results) and not waits:
             empty.append(panel["title"])
     assert not empty, f"panels without data: {empty}"
